@@ -1,0 +1,83 @@
+"""The funnel's vocabulary: states, caller intents, end reasons, outcomes and agent lines.
+
+These names are part of the product contract (SPEC.md): they are stored, returned by the API and
+matched by outside clients, so their spellings never change.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class State(StrEnum):
+    INIT = "INIT"
+    INTRO = "INTRO"
+    QUALIFY = "QUALIFY"
+    PITCH = "PITCH"
+    CLOSE = "CLOSE"
+    END = "END"
+
+
+FUNNEL_ORDER: tuple[State, ...] = tuple(State)
+
+
+class Intent(StrEnum):
+    """What the caller's utterance means for the funnel."""
+
+    INTERESTED = "interested"
+    NOT_INTERESTED = "not_interested"
+    UNCLEAR = "unclear"
+    AI_QUESTION = "ai_question"
+    HUMAN_REQUEST = "human_request"
+    DO_NOT_CALL = "do_not_call"
+
+
+# Highest first: a safety intent always wins over a funnel intent (SPEC, "Caller intents").
+INTENT_PRECEDENCE: tuple[Intent, ...] = (
+    Intent.DO_NOT_CALL,
+    Intent.HUMAN_REQUEST,
+    Intent.AI_QUESTION,
+    Intent.NOT_INTERESTED,
+    Intent.INTERESTED,
+    Intent.UNCLEAR,
+)
+SAFETY_INTENTS: frozenset[Intent] = frozenset(
+    {Intent.DO_NOT_CALL, Intent.HUMAN_REQUEST, Intent.AI_QUESTION}
+)
+
+
+class EndReason(StrEnum):
+    COMPLETED = "completed"
+    NOT_INTERESTED = "not_interested"
+    CALLER_DNC = "caller_dnc"
+    SILENCE_TIMEOUT = "silence_timeout"
+    HANDOFF_UNCONFIGURED = "handoff_unconfigured"
+    TRANSFERRED = "transferred"
+    TURN_LIMIT = "turn_limit"
+    CALLER_HUNG_UP = "caller_hung_up"
+    LLM_ERROR = "llm_error"
+    TELEPHONY_ERROR = "telephony_error"
+    VOICEMAIL = "voicemail"
+
+
+class Outcome(StrEnum):
+    CONVERTED = "converted"
+    DECLINED = "declined"
+
+
+class Line(StrEnum):
+    """What one part of the agent's next line has to do; the language provider writes the words."""
+
+    OPENING = "opening"  # business, agent, AI disclosure, opt-out, "is now a good time?"
+    REINTRODUCE = "reintroduce"  # who we are again, after "Hello?" / "Who is this?"
+    ASK_TIME = "ask_time"  # "do you have a minute?"
+    ASK_QUESTION = "ask_question"  # the current qualifying question
+    PITCH = "pitch"  # the pitch points
+    ASK_INTEREST = "ask_interest"  # "does that sound useful?"
+    HANDLE_OBJECTION = "handle_objection"  # one answer to an objection
+    ASK_CLOSE = "ask_close"  # ask for the meeting / trial
+    DISCLOSE_AI = "disclose_ai"  # plainly: I am an AI assistant
+    CHECK_PRESENCE = "check_presence"  # after a silent Gather: "are you still there?"
+    TRANSFER = "transfer"  # "Transferring you now"
+    CANNOT_TRANSFER = "cannot_transfer"  # no HANDOFF_NUMBER: can't transfer right now
+    GOODBYE = "goodbye"  # the closing line, chosen by end reason and outcome

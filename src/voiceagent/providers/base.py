@@ -1,0 +1,76 @@
+"""The small protocols every provider implements, with our own types in and out.
+
+Vendor types never cross these lines: a provider translates its vendor's errors into
+`voiceagent.errors` and its vendor's data into the dataclasses below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from voiceagent.funnel.states import EndReason, Intent, Line, Outcome, State
+
+
+@dataclass(frozen=True, slots=True)
+class Utterance:
+    role: Literal["agent", "caller"]
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class LineRequest:
+    """Everything a language provider may use to write the agent's next line."""
+
+    call_id: str
+    turn: int
+    state: State  # the funnel state the line is spoken in
+    lines: tuple[Line, ...]  # what the line must do, in order
+    question_index: int = 0  # the qualifying question being asked (QUALIFY)
+    reask: bool = False  # the caller did not get the last prompt: say it differently
+    end_reason: EndReason | None = None
+    outcome: Outcome | None = None
+    caller_text: str = ""  # the caller's last words ("" at the start or after silence)
+    history: tuple[Utterance, ...] = ()
+    lead: Mapping[str, str] = field(default_factory=dict)
+
+
+class LanguageModel(Protocol):
+    async def write_line(self, request: LineRequest) -> str:
+        """Return the words of the agent's next line (one to three short sentences)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    intent: Intent
+    reason: str  # the rule or model that decided, for logs and debugging
+
+
+class Classifier(Protocol):
+    def classify(self, text: str) -> Classification: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundCall:
+    """A call to place: where to ring and where the carrier sends its webhooks."""
+
+    to: str  # E.164
+    from_: str  # E.164 caller id
+    url: str  # the voice webhook (TwiML)
+    status_callback: str
+
+
+class Telephony(Protocol):
+    """Places calls and vouches for the webhooks that come back."""
+
+    name: str  # "twilio" or "simulated"
+
+    async def place_call(self, call: OutboundCall) -> str:
+        """Place the call; return the carrier's call id (Twilio's CallSid)."""
+        ...
+
+    def verify_signature(self, url: str, params: Mapping[str, str], signature: str) -> bool:
+        """True when `signature` is the carrier's X-Twilio-Signature for this URL and form."""
+        ...
