@@ -1,0 +1,158 @@
+"""The funnel's transition table: what each caller intent does in each state, as data.
+
+The table is checked when this module is imported (`validate`): one start state, every state
+reachable from it, END without exits, and every (state, intent) pair of a live state defined.
+`step()` in `engine.py` interprets it; nothing else decides where a call goes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from voiceagent.funnel.states import EndReason, Intent, Line, Outcome, State
+
+
+class Move(StrEnum):
+    """How a rule moves the call."""
+
+    OPEN = "open"  # INIT only: say the opening, go to INTRO
+    ADVANCE = "advance"  # next funnel step (the next qualifying question, or the next state)
+    REASK = "reask"  # the caller's reply was unusable: say the prompt again, differently
+    OBJECTION = "objection"  # answer the objection once; the next one ends the call
+    DISCLOSE = "disclose"  # say plainly that this is an AI, then repeat the prompt
+    HANDOFF = "handoff"  # transfer to HANDOFF_NUMBER, or say we can't and end
+    END = "end"  # say goodbye and hang up
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    move: Move
+    end_reason: EndReason | None = None
+    outcome: Outcome | None = None
+    block_number: bool = False  # add the number to the do-not-call list
+    note: str = ""  # why: shown in the README's funnel table
+
+
+LIVE_STATES: tuple[State, ...] = (State.INIT, State.INTRO, State.QUALIFY, State.PITCH, State.CLOSE)
+START: State = State.INIT
+
+# The next state when a rule ADVANCEs out of a state (QUALIFY first walks its questions).
+NEXT: dict[State, State] = {
+    State.INIT: State.INTRO,
+    State.INTRO: State.QUALIFY,
+    State.QUALIFY: State.PITCH,
+    State.PITCH: State.CLOSE,
+    State.CLOSE: State.END,
+}
+
+# What the agent asks in each state: repeated after an AI question, silence or a re-ask.
+PROMPT: dict[State, Line] = {
+    State.INTRO: Line.ASK_TIME,
+    State.QUALIFY: Line.ASK_QUESTION,
+    State.PITCH: Line.ASK_INTEREST,
+    State.CLOSE: Line.ASK_CLOSE,
+}
+
+_DNC = Rule(
+    Move.END,
+    EndReason.CALLER_DNC,
+    block_number=True,
+    note="apologise, end on this call, never dial the number again",
+)
+_HUMAN = Rule(Move.HANDOFF, note="transfer to HANDOFF_NUMBER; without one, say so and end")
+_AI = Rule(Move.DISCLOSE, note="say plainly it is an AI assistant, then repeat the question")
+
+# Safety intents behave the same in every live state.
+_SAFETY: dict[Intent, Rule] = {
+    Intent.DO_NOT_CALL: _DNC,
+    Intent.HUMAN_REQUEST: _HUMAN,
+    Intent.AI_QUESTION: _AI,
+}
+
+TABLE: dict[tuple[State, Intent], Rule] = {
+    # INIT is left by the first webhook, before the caller has said anything.
+    (State.INIT, Intent.INTERESTED): Rule(Move.OPEN, note="opening line"),
+    (State.INIT, Intent.NOT_INTERESTED): Rule(Move.OPEN, note="opening line"),
+    (State.INIT, Intent.UNCLEAR): Rule(Move.OPEN, note="opening line"),
+    (State.INIT, Intent.AI_QUESTION): Rule(Move.OPEN, note="the opening discloses the AI"),
+    # INTRO: the caller answers "is now a good time?".
+    (State.INTRO, Intent.INTERESTED): Rule(Move.ADVANCE, note="first qualifying question"),
+    (State.INTRO, Intent.NOT_INTERESTED): Rule(
+        Move.OBJECTION,
+        EndReason.NOT_INTERESTED,
+        note="one 'it takes a minute' answer; a second no ends politely",
+    ),
+    (State.INTRO, Intent.UNCLEAR): Rule(
+        Move.REASK, note="'Hello?' / 'Who is this?': introduce again, never taken as an answer"
+    ),
+    # QUALIFY: the caller answers each qualifying question in turn.
+    (State.QUALIFY, Intent.INTERESTED): Rule(
+        Move.ADVANCE, note="any substantive answer: next question, then PITCH"
+    ),
+    (State.QUALIFY, Intent.NOT_INTERESTED): Rule(
+        Move.END, EndReason.NOT_INTERESTED, note="polite end (the brief's only early exit)"
+    ),
+    (State.QUALIFY, Intent.UNCLEAR): Rule(Move.REASK, note="ask the question another way"),
+    # PITCH: the caller answers "does that sound useful?".
+    (State.PITCH, Intent.INTERESTED): Rule(Move.ADVANCE, note="ask for the meeting"),
+    (State.PITCH, Intent.NOT_INTERESTED): Rule(
+        Move.OBJECTION,
+        EndReason.NOT_INTERESTED,
+        note="one objection answer from the script; a second no ends politely",
+    ),
+    (State.PITCH, Intent.UNCLEAR): Rule(Move.REASK, note="say the value in one line, ask again"),
+    # CLOSE: the caller answers the ask for a meeting.
+    (State.CLOSE, Intent.INTERESTED): Rule(
+        Move.END, EndReason.COMPLETED, Outcome.CONVERTED, note="confirm the meeting, goodbye"
+    ),
+    (State.CLOSE, Intent.NOT_INTERESTED): Rule(
+        Move.END, EndReason.COMPLETED, Outcome.DECLINED, note="thank them, goodbye"
+    ),
+    (State.CLOSE, Intent.UNCLEAR): Rule(Move.REASK, note="ask again, differently"),
+}
+for _state in LIVE_STATES:
+    for _intent, _rule in _SAFETY.items():
+        TABLE.setdefault((_state, _intent), _rule)
+
+
+class FunnelTableError(Exception):
+    """The transition table is inconsistent (raised at import, never at call time)."""
+
+
+def _targets(state: State, rule: Rule) -> set[State]:
+    if rule.move is Move.OPEN:
+        return {State.INTRO}
+    if rule.move is Move.ADVANCE:
+        return {state, NEXT[state]} if state is State.QUALIFY else {NEXT[state]}
+    if rule.move is Move.REASK:
+        # Re-asks are bounded: once used up, the funnel moves on (see engine.step).
+        return {state, NEXT[state]}
+    if rule.move in (Move.OBJECTION, Move.DISCLOSE):
+        return {state, State.END}
+    return {State.END}
+
+
+def validate(table: dict[tuple[State, Intent], Rule]) -> None:
+    missing = [(s, i) for s in LIVE_STATES for i in Intent if (s, i) not in table]
+    if missing:
+        raise FunnelTableError(f"no rule for {missing}")
+    if any(state is State.END for state, _ in table):
+        raise FunnelTableError("END has no exits, but the table defines one")
+    starts = [s for s in LIVE_STATES if s not in {t for s2 in NEXT for t in [NEXT[s2]]}]
+    if starts != [START]:
+        raise FunnelTableError(f"expected one start state {START}, found {starts}")
+    reachable, frontier = {START}, [START]
+    while frontier:
+        state = frontier.pop()
+        for intent in Intent:
+            for target in _targets(state, table[(state, intent)]):
+                if target not in reachable and target is not State.END:
+                    frontier.append(target)
+                reachable.add(target)
+    unreachable = set(State) - reachable
+    if unreachable:
+        raise FunnelTableError(f"unreachable states: {sorted(unreachable)}")
+
+
+validate(TABLE)
