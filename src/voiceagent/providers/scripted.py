@@ -1,0 +1,187 @@
+"""The language provider that needs no model: the agent's lines come from the sales script.
+
+Phrasings are picked from a hash of (call_id, turn, part), so a call replays word for word, while
+different calls and turns sound different. The history steers the pick away from sentences the
+agent has already said, so a re-ask or a second "still there?" never sounds like a recording.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+
+from voiceagent.funnel.states import EndReason, Line, Outcome
+from voiceagent.providers.base import LineRequest
+from voiceagent.script.model import SalesScript
+
+# Parts that move the funnel forward: after a caller's answer they start with "Got it."
+_FORWARD = frozenset({Line.ASK_QUESTION, Line.PITCH, Line.ASK_CLOSE})
+_LEAD_VALUE_CHARS = 60
+_UNSAFE = re.compile(r"[{}<>]")
+_SPACES = re.compile(r"\s+")
+
+
+class ScriptedLanguage:
+    """Writes each line from the script's phrasings; deterministic and always available."""
+
+    def __init__(self, script: SalesScript) -> None:
+        self.script = script
+
+    async def write_line(self, request: LineRequest) -> str:
+        return self.compose(request)
+
+    def compose(self, request: LineRequest) -> str:
+        """The full line for `request`: its parts in order, one to three sentences each."""
+        said = [u.text for u in request.history if u.role == "agent"]
+        composer = _Composer(self.script, request, said)
+        parts: list[str] = []
+        for slot, line in enumerate(request.lines):
+            # The opening already asks for the caller's time; asking twice sounds scripted.
+            if line is Line.ASK_TIME and Line.OPENING in request.lines[:slot]:
+                continue
+            parts.append(composer.part(line, slot))
+        if parts and request.lines and self._acknowledge(request):
+            parts.insert(0, composer.pick(self.script.acknowledgements, "ack"))
+        return _SPACES.sub(" ", " ".join(p for p in parts if p)).strip()
+
+    @staticmethod
+    def _acknowledge(request: LineRequest) -> bool:
+        return (
+            bool(request.caller_text.strip()) and not request.reask and request.lines[0] in _FORWARD
+        )
+
+
+class _Composer:
+    """One line's worth of choices; holds what they all share (request, values, history)."""
+
+    def __init__(self, script: SalesScript, request: LineRequest, said: Sequence[str]) -> None:
+        self.script = script
+        self.request = request
+        self.last = said[-1] if said else ""
+        self.said_before = " ".join(said)
+        self.values = _values(script, request.lead)
+
+    def part(self, line: Line, slot: int) -> str:
+        s, r = self.script, self.request
+        key = f"{line.value}.{slot}"
+        if line is Line.OPENING:
+            greetings = s.opening.with_ai if s.disclose_ai_in_opening else s.opening.without_ai
+            return self.join(
+                self.pick(greetings, key + ".greet"),
+                self.pick(s.opt_out, key + ".optout"),
+                self.pick(s.ask_time, key + ".time"),
+            )
+        if line is Line.REINTRODUCE:
+            intro = s.reintroduce.with_ai if s.disclose_ai_in_opening else s.reintroduce.without_ai
+            return self.pick(intro, key)
+        if line is Line.ASK_TIME:
+            return self.pick(s.ask_time, key)
+        if line is Line.ASK_QUESTION:
+            index = min(max(r.question_index, 0), len(s.qualifying_questions) - 1)
+            question = s.qualifying_questions[index]
+            return self.pick(question.reask if r.reask and question.reask else question.ask, key)
+        if line is Line.PITCH:
+            return self.pitch(key)
+        if line is Line.ASK_INTEREST:
+            return self.pick(s.ask_interest, key)
+        if line is Line.HANDLE_OBJECTION:
+            return self.pick(self.objection_answers(), key)
+        if line is Line.ASK_CLOSE:
+            return self.pick(s.close.ask, key)
+        if line is Line.DISCLOSE_AI:
+            return self.pick(s.ai_disclosure, key)
+        if line is Line.CHECK_PRESENCE:
+            return self.pick(s.still_there, key)
+        if line is Line.TRANSFER:
+            return s.transfer
+        if line is Line.CANNOT_TRANSFER:
+            return self.pick(s.cannot_transfer, key)
+        return self.pick(self.goodbyes(r.end_reason, r.outcome), key)
+
+    def pitch(self, key: str) -> str:
+        points = self.script.pitch.points
+        # A re-ask keeps it short; otherwise two points, never the same one twice in one line.
+        first = self.pick(points, key + ".p1")
+        chosen = [first]
+        if not self.request.reask and len(points) > 1:
+            rest = [p for p in points if self.render(p) != first]
+            chosen.append(self.pick(rest, key + ".p2"))
+        return self.join(self.pick(self.script.pitch.lead_in, key + ".lead"), *chosen)
+
+    def objection_answers(self) -> list[str]:
+        heard = f" {_words(self.request.caller_text)} "
+        for objection in self.script.objections:
+            if any(f" {_words(k)} " in heard for k in objection.keywords):
+                return objection.say
+        return self.script.objection_default
+
+    def goodbyes(self, reason: EndReason | None, outcome: Outcome | None) -> list[str]:
+        g = self.script.goodbyes
+        by_reason = {
+            EndReason.NOT_INTERESTED: g.not_interested,
+            EndReason.CALLER_DNC: g.caller_dnc,
+            EndReason.SILENCE_TIMEOUT: g.silence_timeout,
+            EndReason.HANDOFF_UNCONFIGURED: g.handoff_unconfigured,
+            EndReason.TURN_LIMIT: g.turn_limit,
+            EndReason.LLM_ERROR: g.llm_fallback,
+            EndReason.VOICEMAIL: g.voicemail or g.other,
+        }
+        if reason in by_reason:
+            return by_reason[reason]
+        if outcome is Outcome.CONVERTED:
+            return g.converted
+        if outcome is Outcome.DECLINED or reason is EndReason.COMPLETED:
+            return g.declined
+        return g.other
+
+    def pick(self, templates: Sequence[str], key: str) -> str:
+        """One rendered phrasing: unsaid in this call if possible, never the agent's last line."""
+        rendered = [self.render(t) for t in templates]
+        start = _stable_index(f"{self.request.call_id}|{self.request.turn}|{key}", len(rendered))
+        ordered = rendered[start:] + rendered[:start]
+        for text in ordered:
+            if text not in self.said_before:
+                return text
+        for text in ordered:
+            if text not in self.last:
+                return text
+        return ordered[0]
+
+    def render(self, template: str) -> str:
+        return template.format_map(self.values)
+
+    @staticmethod
+    def join(*sentences: str) -> str:
+        return " ".join(sentences)
+
+
+def _values(script: SalesScript, lead: Mapping[str, str]) -> dict[str, str]:
+    name = _lead_value(lead, "first_name") or _lead_value(lead, "name")
+    return {
+        "agent_name": script.agent_name,
+        "company": script.company,
+        "product": script.product.name,
+        "description": script.product.description,
+        "offer": script.close.offer,
+        "lead_name": name or script.lead_name_fallback,
+        "lead_company": _lead_value(lead, "company") or script.lead_company_fallback,
+    }
+
+
+def _lead_value(lead: Mapping[str, str], field: str) -> str:
+    # Lead fields arrive from the API: keep them speakable and free of template or markup syntax.
+    value = lead.get(field)
+    if not isinstance(value, str):
+        return ""
+    return _SPACES.sub(" ", _UNSAFE.sub("", value)).strip()[:_LEAD_VALUE_CHARS]
+
+
+def _words(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9']+", text.lower()))
+
+
+def _stable_index(seed: str, size: int) -> int:
+    # Python's hash() is salted per process; a replayed call must pick the same words.
+    digest = hashlib.sha256(seed.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") % size
