@@ -1,15 +1,15 @@
 """Our own errors. Vendor errors are translated into these at the provider boundary.
 
-    VoiceAgentError
-    ├── ConfigError          a setting or the sales script is missing or malformed (start-up)
-    │   └── ScriptError      the sales script file is invalid; the message names the field
-    ├── InvalidPhoneNumber   not a dialable E.164 number (HTTP 422)
-    ├── CallRefused          policy forbids the call: do-not-call list, calling hours (HTTP 409)
-    ├── CallNotFound         no call with that id (HTTP 404)
-    └── ProviderError        a provider failed or timed out
-        ├── TelephonyError   placing a call failed
-        ├── LanguageError    the language model failed
-        └── SpeechError      speech synthesis failed
+VoiceAgentError
+├── ConfigError          a setting or the sales script is missing or malformed (start-up)
+│   └── ScriptError      the sales script file is invalid; the message names the field
+├── InvalidPhoneNumber   not a dialable E.164 number (HTTP 422)
+├── CallRefused          policy forbids the call: do-not-call list, calling hours (HTTP 409)
+├── CallNotFound         no call with that id (HTTP 404)
+└── ProviderError        a provider failed or timed out
+    ├── TelephonyError   placing a call failed
+    ├── LanguageError    the language model failed
+    └── SpeechError      speech synthesis failed
 """
 
 from __future__ import annotations

@@ -74,3 +74,12 @@ class Telephony(Protocol):
     def verify_signature(self, url: str, params: Mapping[str, str], signature: str) -> bool:
         """True when `signature` is the carrier's X-Twilio-Signature for this URL and form."""
         ...
+
+
+@dataclass(frozen=True)
+class Providers:
+    """The providers one app runs with; `providers.wiring` builds them from the settings."""
+
+    telephony: Telephony
+    language: LanguageModel
+    classifier: Classifier

@@ -1,0 +1,177 @@
+"""The call service: start a call, record Twilio's status callbacks, read calls back."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from voiceagent.calls.compliance import check_calling_hours
+from voiceagent.calls.context import Context
+from voiceagent.calls.turns import FINISHED, TurnRunner
+from voiceagent.db import repo
+from voiceagent.db.tables import CallRow, utcnow
+from voiceagent.errors import CallNotFound, CallRefused, TelephonyError
+from voiceagent.funnel import EndReason, State
+from voiceagent.phone import mask_phone, parse_phone
+from voiceagent.providers.base import OutboundCall
+
+# Twilio's CallStatus -> ours. Terminal ones never change once stored.
+TWILIO_STATUS: dict[str, str] = {
+    "queued": "queued",
+    "initiated": "queued",
+    "ringing": "ringing",
+    "in-progress": "in_progress",
+    "answered": "in_progress",
+    "completed": "completed",
+    "busy": "busy",
+    "failed": "failed",
+    "no-answer": "no_answer",
+    "canceled": "canceled",
+}
+_RANK = {"queued": 0, "ringing": 1, "in_progress": 2}
+TERMINAL = FINISHED
+
+
+class CallService:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.turns = TurnRunner(ctx)
+
+    async def start_call(
+        self, *, phone: str, lead: Mapping[str, Any], idempotency_key: str | None
+    ) -> CallRow:
+        e164 = parse_phone(phone)
+        settings, telephony = self.ctx.settings, self.ctx.providers.telephony
+        async with self.ctx.sessions() as session:
+            if idempotency_key:
+                existing = await repo.get_call_by_idempotency_key(
+                    session=session, key=idempotency_key
+                )
+                if existing is not None:
+                    return self._same_request(existing, e164)
+            if await repo.is_blocked(session=session, phone=e164):
+                raise CallRefused(f"{mask_phone(e164)} is on the do-not-call list")
+        if telephony.name != "simulated":
+            check_calling_hours(e164, settings.hours, utcnow())
+
+        call_id = str(uuid.uuid4())
+        try:
+            async with self.ctx.sessions() as session, session.begin():
+                call = await repo.create_call(
+                    session=session,
+                    call_id=call_id,
+                    phone=e164,
+                    lead=dict(lead),
+                    telephony=telephony.name,
+                    is_test=telephony.name == "simulated",
+                    idempotency_key=idempotency_key,
+                    state=State.INIT.value,
+                    status="queued",
+                )
+        except IntegrityError:
+            if not idempotency_key:
+                raise
+            async with self.ctx.sessions() as session:  # the same key raced in twice
+                existing = await repo.get_call_by_idempotency_key(
+                    session=session, key=idempotency_key
+                )
+            if existing is None:
+                raise
+            return self._same_request(existing, e164)
+
+        log = self.ctx.log.bind(call_id=call_id)
+        outbound = OutboundCall(
+            to=e164,
+            from_=settings.twilio_phone_number or "+15005550006",
+            url=self.ctx.voice_url(call_id, 0),
+            status_callback=self.ctx.status_url(call_id),
+        )
+        try:
+            sid = await telephony.place_call(outbound)
+        except TelephonyError as exc:
+            log.error("call_failed_to_place", error=str(exc), phone=e164)
+            async with self.ctx.sessions() as session, session.begin():
+                row = await repo.get_call(session=session, call_id=call_id, lock=True)
+                assert row is not None
+                row.status, row.end_reason, row.error = "failed", "telephony_error", str(exc)
+                row.ended_at = utcnow()
+            raise
+        async with self.ctx.sessions() as session, session.begin():
+            row = await repo.get_call(session=session, call_id=call_id, lock=True)
+            assert row is not None
+            if row.twilio_sid is None:
+                row.twilio_sid = sid
+            call = row
+        log.info("call_placed", phone=e164, call_sid=sid, telephony=telephony.name)
+        return call
+
+    @staticmethod
+    def _same_request(existing: CallRow, e164: str) -> CallRow:
+        if existing.phone != e164:
+            raise CallRefused("this Idempotency-Key was already used for a different number")
+        return existing
+
+    async def answer_turn(
+        self, *, form: Mapping[str, str], call_id: str | None, turn: int | None, started: float
+    ) -> str:
+        return await self.turns.answer(form=form, call_id=call_id, turn=turn, started=started)
+
+    async def record_status(self, *, form: Mapping[str, str], call_id: str | None) -> None:
+        sid = form.get("CallSid", "")
+        twilio_status = form.get("CallStatus", "")
+        status = TWILIO_STATUS.get(twilio_status)
+        log = self.ctx.log.bind(call_id=call_id, call_sid=sid, call_status=twilio_status)
+        if status is None:
+            log.warning("status_unknown")
+            return
+        sequence = int(form["SequenceNumber"]) if form.get("SequenceNumber", "").isdigit() else None
+        async with self.ctx.sessions() as session, session.begin():
+            row = (
+                await repo.get_call(session=session, call_id=call_id, lock=True)
+                if call_id
+                else await repo.get_call_by_sid(session=session, sid=sid, lock=True)
+            )
+            if row is None or (row.twilio_sid and sid and row.twilio_sid != sid):
+                log.warning("status_for_unknown_call")
+                return
+            if sequence is not None:
+                if sequence <= row.status_sequence:
+                    log.info("status_out_of_order", sequence=sequence)
+                    return
+                row.status_sequence = sequence
+            if row.status in TERMINAL or _RANK.get(status, 3) < _RANK.get(row.status, 3):
+                # A finished or transferred call never goes back (e.g. completed -> ringing).
+                if status in TERMINAL and row.duration_seconds is None:
+                    row.duration_seconds = _duration(form)
+                return
+            row.status = status
+            now = utcnow()
+            if status == "in_progress":
+                row.answered_at = row.answered_at or now
+            if status in TERMINAL:
+                row.ended_at = row.ended_at or now
+                row.duration_seconds = _duration(form)
+                if status == "failed" and row.end_reason is None:
+                    row.end_reason = EndReason.TELEPHONY_ERROR.value
+                elif status == "completed" and row.state != State.END.value:
+                    row.end_reason = row.end_reason or EndReason.CALLER_HUNG_UP.value
+            log.info("call_status", status=status)
+
+    async def get_call(self, call_id: str) -> CallRow:
+        async with self.ctx.sessions() as session:
+            call = await repo.get_call_detail(session=session, call_id=call_id)
+        if call is None:
+            raise CallNotFound(f"no call with id {call_id}")
+        return call
+
+    async def list_calls(self, *, limit: int, offset: int) -> tuple[Sequence[CallRow], int]:
+        async with self.ctx.sessions() as session:
+            return await repo.list_calls(session=session, limit=limit, offset=offset)
+
+
+def _duration(form: Mapping[str, str]) -> int | None:
+    value = form.get("CallDuration", "")
+    return int(value) if value.isdigit() else None

@@ -1,0 +1,130 @@
+"""ORM tables. API schemas live in `web/schemas.py`; the two families never mix."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC on every backend (SQLite stores naive datetimes)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime: store UTC-aware datetimes only")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, datetime: UTCDateTime}
+
+
+class CallRow(Base):
+    __tablename__ = "calls"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20), index=True)
+    lead: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    telephony: Mapped[str] = mapped_column(String(16))  # twilio | simulated
+    is_test: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    state: Mapped[str] = mapped_column(String(8))
+    end_reason: Mapped[str | None] = mapped_column(String(32), default=None)
+    outcome: Mapped[str | None] = mapped_column(String(16), default=None)
+    twilio_sid: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True, default=None)
+    progress: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status_sequence: Mapped[int] = mapped_column(Integer, default=-1)
+    duration_seconds: Mapped[int | None] = mapped_column(Integer, default=None)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    answered_at: Mapped[datetime | None] = mapped_column(default=None)
+    ended_at: Mapped[datetime | None] = mapped_column(default=None)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    messages: Mapped[list[MessageRow]] = relationship(
+        order_by="MessageRow.seq", cascade="all, delete-orphan", lazy="raise"
+    )
+    transitions: Mapped[list[TransitionRow]] = relationship(
+        order_by="TransitionRow.seq", cascade="all, delete-orphan", lazy="raise"
+    )
+
+
+class TurnRow(Base):
+    """One answered webhook. The unique (call_id, number) makes a retried webhook a replay."""
+
+    __tablename__ = "turns"
+    __table_args__ = (UniqueConstraint("call_id", "number", name="uq_turn_call_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    twiml: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MessageRow(Base):
+    __tablename__ = "messages"
+    __table_args__ = (UniqueConstraint("call_id", "seq", name="uq_message_call_seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    role: Mapped[str] = mapped_column(String(8))  # agent | caller
+    text: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(8))
+    intent: Mapped[str | None] = mapped_column(String(16), default=None)
+    latency_ms: Mapped[float | None] = mapped_column(Float, default=None)
+    stages: Mapped[dict[str, Any]] = mapped_column(default=dict)  # per-stage latency in ms
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TransitionRow(Base):
+    __tablename__ = "transitions"
+    __table_args__ = (UniqueConstraint("call_id", "seq", name="uq_transition_call_seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    from_state: Mapped[str] = mapped_column(String(8))
+    to_state: Mapped[str] = mapped_column(String(8))
+    intent: Mapped[str | None] = mapped_column(String(16), default=None)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DncRow(Base):
+    """A number never to dial again. Kept forever: retention never purges it."""
+
+    __tablename__ = "dnc"
+
+    phone: Mapped[str] = mapped_column(String(20), primary_key=True)
+    source: Mapped[str] = mapped_column(String(32))  # caller_request | import | operator
+    call_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

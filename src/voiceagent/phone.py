@@ -1,0 +1,66 @@
+"""Phone numbers: E.164 with `phonenumbers`, masked for logs, local time for calling hours."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+from phonenumbers import geocoder, timezone
+
+from voiceagent.errors import InvalidPhoneNumber
+
+# US states whose telemarketing law is stricter than the federal 08:00-21:00 window.
+STRICTER_US_WINDOWS: dict[str, tuple[time, time]] = {
+    "FL": (time(8), time(20)),  # Florida Telephone Solicitation Act
+    "OK": (time(8), time(20)),  # Oklahoma Telephone Solicitation Act
+    "MD": (time(8), time(20)),  # Maryland Stop the Spam Calls Act
+    "MS": (time(8), time(20)),
+    "WA": (time(8), time(20)),
+    "CT": (time(9), time(20)),
+}
+
+
+def parse_phone(text: str) -> str:
+    """Return the number in E.164, or raise InvalidPhoneNumber saying why."""
+    raw = text.strip()
+    if not raw.startswith("+"):
+        raise InvalidPhoneNumber(
+            f"{raw!r} is not in international format: start with + and the country code"
+        )
+    try:
+        number = phonenumbers.parse(raw, None)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidPhoneNumber(f"{raw!r} is not a phone number: {exc._msg}") from None
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidPhoneNumber(f"{raw!r} is not a valid, dialable number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def mask_phone(e164: str) -> str:
+    """`+14155550123` -> `+1•••••••0123`: enough to tell calls apart in a log, no more."""
+    if len(e164) <= 6:
+        return "•" * len(e164)
+    return e164[:2] + "•" * (len(e164) - 6) + e164[-4:]
+
+
+def local_times(e164: str, now: datetime) -> list[tuple[str, time]]:
+    """The callee's possible local times (a number can span several time zones)."""
+    number = phonenumbers.parse(e164, None)
+    found: list[tuple[str, time]] = []
+    for name in timezone.time_zones_for_number(number):
+        try:
+            found.append((name, now.astimezone(ZoneInfo(name)).time()))
+        except (ZoneInfoNotFoundError, ValueError):
+            continue
+    return found
+
+
+def us_state(e164: str) -> str | None:
+    """Two-letter US state of the number's area code, when the geocoder knows it."""
+    number = phonenumbers.parse(e164, None)
+    if number.country_code != 1:
+        return None
+    place = geocoder.description_for_number(number, "en")
+    tail = place.rsplit(",", 1)[-1].strip()
+    return tail if len(tail) == 2 and tail.isupper() else None

@@ -1,0 +1,32 @@
+"""The only module that names concrete vendors: builds the providers the settings ask for."""
+
+from __future__ import annotations
+
+import secrets
+
+from voiceagent.intent.local import LocalClassifier
+from voiceagent.providers.base import Providers
+from voiceagent.providers.scripted import ScriptedLanguage
+from voiceagent.providers.simulated.carrier import SimulatedCarrier
+from voiceagent.providers.twilio_voice import TwilioTelephony
+from voiceagent.script.model import SalesScript
+from voiceagent.settings import Settings
+
+
+def build_providers(settings: Settings, script: SalesScript) -> Providers:
+    if settings.uses_twilio:
+        assert settings.twilio_account_sid
+        assert settings.twilio_auth_token
+        telephony: TwilioTelephony | SimulatedCarrier = TwilioTelephony(
+            account_sid=settings.twilio_account_sid,
+            auth_token=settings.twilio_auth_token.get_secret_value(),
+            api_base_url=settings.twilio_api_base_url,
+        )
+    else:
+        # The simulated carrier signs its webhooks with a key that lives only in this process.
+        telephony = SimulatedCarrier(auth_token=secrets.token_hex(16))
+    return Providers(
+        telephony=telephony,
+        language=ScriptedLanguage(script),
+        classifier=LocalClassifier(),
+    )

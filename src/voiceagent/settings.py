@@ -1,0 +1,161 @@
+"""The one settings object. `get_settings()` is the only code that reads the environment."""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from voiceagent.errors import ConfigError
+
+_HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+
+
+class CallingHours:
+    """The callee's local window for real calls; `any` turns the check off."""
+
+    def __init__(self, start: time | None, end: time | None) -> None:
+        self.start, self.end = start, end
+
+    @classmethod
+    def parse(cls, text: str) -> CallingHours:
+        if text.strip().lower() == "any":
+            return cls(None, None)
+        match = _HOURS.match(text.strip())
+        if not match:
+            raise ValueError("expected HH:MM-HH:MM (e.g. 08:00-21:00) or 'any'")
+        h1, m1, h2, m2 = (int(g) for g in match.groups())
+        try:
+            start, end = time(h1, m1), time(h2, m2)
+        except ValueError as exc:
+            raise ValueError(f"not a time of day: {exc}") from None
+        if start >= end:
+            raise ValueError("the window must start before it ends")
+        return cls(start, end)
+
+    @property
+    def unrestricted(self) -> bool:
+        return self.start is None
+
+    def allows(self, local: time) -> bool:
+        if self.start is None or self.end is None:
+            return True
+        return self.start <= local < self.end
+
+    def __str__(self) -> str:
+        if self.start is None or self.end is None:
+            return "any"
+        return f"{self.start:%H:%M}-{self.end:%H:%M}"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    database_url: str = "sqlite+aiosqlite:///./data/voiceagent.db"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_phone_number: str | None = None
+    twilio_api_base_url: str = "https://api.twilio.com"
+    public_base_url: str = "http://127.0.0.1:8000"
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    openai_model: str = "gpt-4o-mini"
+    elevenlabs_api_key: SecretStr | None = None
+    elevenlabs_base_url: str | None = None
+    elevenlabs_voice_id: str = "21m00Tcm4TlvDq8ikWAM"
+    elevenlabs_model: str = "eleven_flash_v2_5"
+    handoff_number: str | None = None
+    webhook_budget_seconds: Annotated[float, Field(gt=0, le=14)] = 1.8
+    silence_timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 8.0
+    gather_timeout_seconds: Annotated[int, Field(ge=1, le=30)] = 4
+    api_token: SecretStr | None = None
+    script_path: Path | None = None
+    retention_days: Annotated[int, Field(ge=1)] = 90
+    calling_hours: str = "08:00-21:00"
+    log_level: str = "INFO"
+    log_format: str = "json"  # json | console
+
+    @field_validator(
+        "twilio_account_sid",
+        "twilio_phone_number",
+        "handoff_number",
+        "openai_base_url",
+        "elevenlabs_base_url",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator(
+        "twilio_auth_token", "openai_api_key", "elevenlabs_api_key", "api_token", mode="before"
+    )
+    @classmethod
+    def _blank_secret_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("public_base_url", "twilio_api_base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be an http(s) URL such as https://example.ngrok.app")
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        if not re.match(r"^(sqlite\+aiosqlite|postgresql\+asyncpg)://", value):
+            raise ValueError(
+                "must be an async SQLAlchemy URL: sqlite+aiosqlite:///path.db or "
+                "postgresql+asyncpg://user@host/db"
+            )
+        return value
+
+    @field_validator("calling_hours")
+    @classmethod
+    def _hours(cls, value: str) -> str:
+        CallingHours.parse(value)
+        return value
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        if value not in ("json", "console"):
+            raise ValueError("must be json or console")
+        return value
+
+    @model_validator(mode="after")
+    def _twilio_all_or_nothing(self) -> Settings:
+        given = {
+            "TWILIO_ACCOUNT_SID": self.twilio_account_sid,
+            "TWILIO_AUTH_TOKEN": self.twilio_auth_token,
+            "TWILIO_PHONE_NUMBER": self.twilio_phone_number,
+        }
+        if any(given.values()) and not all(given.values()):
+            missing = ", ".join(name for name, value in given.items() if not value)
+            raise ValueError(f"real telephony needs all three Twilio settings; missing {missing}")
+        return self
+
+    @property
+    def uses_twilio(self) -> bool:
+        return self.twilio_account_sid is not None
+
+    @property
+    def hours(self) -> CallingHours:
+        return CallingHours.parse(self.calling_hours)
+
+
+def get_settings(**overrides: Any) -> Settings:
+    """Build the settings from the environment (and `.env`), failing with one clear line."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]).upper() or "settings"
+        raise ConfigError(f"{where}: {first['msg']}") from None

@@ -1,0 +1,105 @@
+"""The app factory: `create_app(settings, providers=None)`; real providers only when none given."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from voiceagent import __version__
+from voiceagent.calls.context import Context
+from voiceagent.calls.service import CallService
+from voiceagent.db.engine import create_engine, create_schema, create_sessions
+from voiceagent.errors import (
+    CallNotFound,
+    CallRefused,
+    InvalidPhoneNumber,
+    ProviderError,
+    VoiceAgentError,
+)
+from voiceagent.observability import Metrics, configure_logging, get_logger
+from voiceagent.providers.base import Providers
+from voiceagent.providers.scripted import ScriptedLanguage
+from voiceagent.script.model import SalesScript, load_script
+from voiceagent.settings import Settings
+from voiceagent.web import api, dashboard, twilio_hooks
+from voiceagent.web.deps import Authorized
+
+_STATUS: dict[type[VoiceAgentError], int] = {
+    InvalidPhoneNumber: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    CallRefused: status.HTTP_409_CONFLICT,
+    CallNotFound: status.HTTP_404_NOT_FOUND,
+    ProviderError: status.HTTP_502_BAD_GATEWAY,
+}
+
+
+def create_app(
+    settings: Settings,
+    providers: Providers | None = None,
+    *,
+    script: SalesScript | None = None,
+    configure_logs: bool = True,
+) -> FastAPI:
+    if configure_logs:
+        configure_logging(settings.log_level, settings.log_format)
+    script = script or load_script(settings.script_path)
+    if providers is None:
+        from voiceagent.providers.wiring import build_providers
+
+        providers = build_providers(settings, script)
+    log = get_logger()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings.database_url)
+        await create_schema(engine)
+        ctx = Context(
+            settings=settings,
+            sessions=create_sessions(engine),
+            providers=providers,
+            script=script,
+            metrics=Metrics(),
+            log=log,
+            fallback=ScriptedLanguage(script),
+        )
+        app.state.service = CallService(ctx)
+        log.info(
+            "service_started",
+            telephony=providers.telephony.name,
+            database=engine.url.get_backend_name(),
+            public_base_url=settings.public_base_url,
+        )
+        try:
+            yield
+        finally:
+            closer = getattr(providers.telephony, "aclose", None)
+            if closer is not None:
+                await closer()
+            await engine.dispose()
+
+    app = FastAPI(title="voiceagent", version=__version__, lifespan=lifespan)
+    app.state.settings = settings
+
+    @app.exception_handler(VoiceAgentError)
+    async def _known_error(request: Request, exc: VoiceAgentError) -> JSONResponse:
+        code = next((c for kind, c in _STATUS.items() if isinstance(exc, kind)), 500)
+        log.warning("request_failed", path=request.url.path, status=code, error=str(exc))
+        return JSONResponse({"detail": str(exc)}, status_code=code)
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, Any]:
+        return {"status": "ok", "version": __version__, "telephony": providers.telephony.name}
+
+    @app.get("/metrics", dependencies=[Authorized], response_class=PlainTextResponse)
+    async def metrics(request: Request) -> PlainTextResponse:
+        registry = request.app.state.service.ctx.metrics.registry
+        return PlainTextResponse(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    app.include_router(api.router)
+    app.include_router(twilio_hooks.router)
+    app.include_router(dashboard.router)
+    return app

@@ -1,0 +1,115 @@
+"""API schemas (pydantic). ORM rows are converted here; tables never leave `db/` as JSON."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from voiceagent.db.tables import CallRow
+
+
+class StartCall(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    phone: str = Field(min_length=1, max_length=32, examples=["+14155550123"])
+    lead: dict[str, Any] = Field(default_factory=dict)
+
+
+class CallStarted(BaseModel):
+    call_id: str
+    status: str
+    twilio_sid: str | None
+
+
+class Message(BaseModel):
+    seq: int
+    role: Literal["agent", "caller"]
+    text: str
+    state: str
+    intent: str | None
+    latency_ms: float | None
+    stages: dict[str, float] = Field(default_factory=dict)
+    created_at: datetime
+
+
+class Transition(BaseModel):
+    from_state: str
+    to_state: str
+    intent: str | None
+    at: datetime
+
+
+class CallSummary(BaseModel):
+    call_id: str
+    phone: str
+    status: str
+    state: str
+    end_reason: str | None
+    outcome: str | None
+    twilio_sid: str | None
+    telephony: str
+    is_test: bool
+    lead: dict[str, Any]
+    created_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime | None
+    duration_seconds: int | None
+
+    @classmethod
+    def of(cls, row: CallRow) -> CallSummary:
+        return cls(
+            call_id=row.id,
+            phone=row.phone,
+            status=row.status,
+            state=row.state,
+            end_reason=row.end_reason,
+            outcome=row.outcome,
+            twilio_sid=row.twilio_sid,
+            telephony=row.telephony,
+            is_test=row.is_test,
+            lead=row.lead or {},
+            created_at=row.created_at,
+            answered_at=row.answered_at,
+            ended_at=row.ended_at,
+            duration_seconds=row.duration_seconds,
+        )
+
+
+class CallDetail(CallSummary):
+    messages: list[Message]
+    transitions: list[Transition]
+
+    @classmethod
+    def of_detail(cls, row: CallRow) -> CallDetail:
+        base = CallSummary.of(row).model_dump()
+        return cls(
+            **base,
+            messages=[
+                Message(
+                    seq=m.seq,
+                    role="agent" if m.role == "agent" else "caller",
+                    text=m.text,
+                    state=m.state,
+                    intent=m.intent,
+                    latency_ms=m.latency_ms,
+                    stages=m.stages or {},
+                    created_at=m.created_at,
+                )
+                for m in row.messages
+            ],
+            transitions=[
+                Transition(from_state=t.from_state, to_state=t.to_state, intent=t.intent, at=t.at)
+                for t in row.transitions
+            ],
+        )
+
+
+class CallList(BaseModel):
+    calls: list[CallSummary]
+    total: int
+
+
+class Problem(BaseModel):
+    detail: str

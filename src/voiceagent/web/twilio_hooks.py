@@ -1,0 +1,62 @@
+"""Twilio's webhooks: the voice turn and the status callback, both signature-checked."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+
+from voiceagent.web.deps import Service
+
+TWIML = "application/xml"
+
+
+async def signed_form(request: Request) -> dict[str, str]:
+    """The form Twilio posted, after checking X-Twilio-Signature against PUBLIC_BASE_URL.
+
+    Behind a proxy the request's own host and scheme are not what Twilio signed, so the URL is
+    rebuilt from the configured public base URL. Every field is passed on untrimmed.
+    """
+    form = await request.form()
+    params = {key: value for key, value in form.items() if isinstance(value, str)}
+    url = request.app.state.settings.public_base_url + request.url.path
+    if request.url.query:
+        url += "?" + request.url.query
+    signature = request.headers.get("x-twilio-signature", "")
+    telephony = request.app.state.service.ctx.providers.telephony
+    if not signature or not telephony.verify_signature(url, params, signature):
+        request.app.state.service.ctx.log.warning(
+            "webhook_rejected",
+            reason="missing or wrong X-Twilio-Signature",
+            call_sid=params.get("CallSid"),
+            path=request.url.path,
+        )
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="invalid Twilio signature")
+    return params
+
+
+SignedForm = Annotated[dict[str, str], Depends(signed_form)]
+router = APIRouter(prefix="/twilio")
+
+
+@router.post("/voice", response_class=Response)
+async def voice(
+    form: SignedForm,
+    service: Service,
+    call_id: Annotated[str | None, Query(max_length=64)] = None,
+    turn: Annotated[int | None, Query(ge=0, le=10_000)] = None,
+) -> Response:
+    started = time.perf_counter()
+    answer = await service.answer_turn(form=form, call_id=call_id, turn=turn, started=started)
+    return Response(answer, media_type=TWIML)
+
+
+@router.post("/status", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+async def call_status(
+    form: SignedForm,
+    service: Service,
+    call_id: Annotated[str | None, Query(max_length=64)] = None,
+) -> Response:
+    await service.record_status(form=form, call_id=call_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,121 @@
+"""Shared fixtures: settings on a fresh SQLite file, and the real app served on loopback."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from twilio.request_validator import RequestValidator
+
+from voiceagent.intent.local import LocalClassifier
+from voiceagent.providers.base import Providers
+from voiceagent.providers.scripted import ScriptedLanguage
+from voiceagent.providers.simulated import CalleeDirectory, SimulatedCarrier
+from voiceagent.script.model import load_script
+from voiceagent.settings import Settings
+from voiceagent.web.app import create_app
+from voiceagent.web.server import serve_in_background
+
+
+@pytest.fixture(autouse=True)
+def _no_env_leaks(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # Tests build their settings explicitly; a developer's .env or shell must not leak in.
+    monkeypatch.chdir(tmp_path)
+    for name in (
+        "TWILIO_ACCOUNT_SID",
+        "TWILIO_AUTH_TOKEN",
+        "TWILIO_PHONE_NUMBER",
+        "API_TOKEN",
+        "HANDOFF_NUMBER",
+        "OPENAI_API_KEY",
+        "ELEVENLABS_API_KEY",
+        "DATABASE_URL",
+        "PUBLIC_BASE_URL",
+        "SCRIPT_PATH",
+        "CALLING_HOURS",
+    ):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+    def build(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "database_url": f"sqlite+aiosqlite:///{tmp_path / 'test.db'}",
+            "log_level": "WARNING",
+        }
+        values.update(overrides)
+        return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+    return build
+
+
+@dataclass
+class Live:
+    """The real app under uvicorn on loopback, with its simulated carrier and an API client."""
+
+    base_url: str
+    settings: Settings
+    carrier: SimulatedCarrier
+    http: httpx.AsyncClient
+    auth_token: str
+
+    def sign(self, url: str, params: dict[str, str]) -> str:
+        return str(RequestValidator(self.auth_token).compute_signature(url, params))
+
+    async def post_twilio(
+        self, path: str, params: dict[str, str], *, sign: bool = True, signature: str | None = None
+    ) -> httpx.Response:
+        url = self.base_url + path
+        headers = {}
+        if sign:
+            headers["X-Twilio-Signature"] = (
+                self.sign(url, params) if signature is None else signature
+            )
+        return await self.http.post(path, data=params, headers=headers)
+
+    async def run_call(self, phone: str, **lead: str) -> dict[str, Any]:
+        """Start a call, wait for the carrier to finish it, return the stored call."""
+        response = await self.http.post("/call/start", json={"phone": phone, "lead": lead})
+        assert response.status_code == 202, response.text
+        started = response.json()
+        await self.carrier.wait_for(started["twilio_sid"], timeout=60)
+        detail = await self.http.get(f"/calls/{started['call_id']}")
+        result: dict[str, Any] = detail.json()
+        return result
+
+
+@pytest.fixture
+def live_app(make_settings: Callable[..., Settings]) -> Callable[..., Any]:
+    @asynccontextmanager
+    async def start(
+        directory: CalleeDirectory | None = None, **overrides: Any
+    ) -> AsyncIterator[Live]:
+        token = secrets.token_hex(16)
+        carrier = SimulatedCarrier(token, directory=directory)
+        script = load_script(overrides.pop("script_path", None))
+        providers = Providers(
+            telephony=carrier, language=ScriptedLanguage(script), classifier=LocalClassifier()
+        )
+        holder: dict[str, Settings] = {}
+
+        def build(base_url: str) -> Any:
+            settings = make_settings(public_base_url=base_url, **overrides)
+            holder["settings"] = settings
+            return create_app(settings, providers, script=script, configure_logs=False)
+
+        async with serve_in_background(build) as server:
+            headers = {}
+            api_token = holder["settings"].api_token
+            if api_token is not None:
+                headers["Authorization"] = f"Bearer {api_token.get_secret_value()}"
+            async with httpx.AsyncClient(base_url=server.base_url, headers=headers) as http:
+                yield Live(server.base_url, holder["settings"], carrier, http, token)
+
+    return start

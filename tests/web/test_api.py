@@ -1,0 +1,230 @@
+"""The HTTP contract's error paths and guarantees, against the real app on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from voiceagent.providers.simulated import CalleeDirectory, ScriptedCallee
+
+CALLEE = "+14155550142"
+
+
+def _hold_the_line() -> CalleeDirectory:
+    directory = CalleeDirectory.bundled()
+    directory.register(CALLEE, ScriptedCallee(["Sure, go ahead."]))
+    return directory
+
+
+async def _stored(live: Any, call_id: str) -> dict[str, Any]:
+    response = await live.http.get(f"/calls/{call_id}")
+    assert response.status_code == 200
+    result: dict[str, Any] = response.json()
+    return result
+
+
+@pytest.mark.parametrize(
+    ("phone", "reason"),
+    [
+        ("4155550123", "international format"),
+        ("+1415", "not a valid"),
+        ("+99912345678", "not a phone number"),
+        ("call me maybe", "international format"),
+    ],
+)
+async def test_invalid_number_is_422_with_the_reason(
+    live_app: Any, phone: str, reason: str
+) -> None:
+    async with live_app() as live:
+        response = await live.http.post("/call/start", json={"phone": phone})
+        calls = (await live.http.get("/calls")).json()
+    assert response.status_code == 422
+    assert reason in response.json()["detail"]
+    assert calls["total"] == 0
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"{not json", b"[]", b'{"lead": {}}', b'{"phone": 123}', b'{"phone": "+14155550101", "x": 1}'],
+)
+async def test_malformed_body_is_422(live_app: Any, body: bytes) -> None:
+    async with live_app() as live:
+        response = await live.http.post(
+            "/call/start", content=body, headers={"Content-Type": "application/json"}
+        )
+    assert response.status_code == 422
+
+
+async def test_start_returns_202_queued_with_the_sid(live_app: Any) -> None:
+    async with live_app() as live:
+        response = await live.http.post("/call/start", json={"phone": "+1 (415) 555-0101"})
+        body = response.json()
+        await live.carrier.wait_for(body["twilio_sid"], timeout=30)
+        call = await _stored(live, body["call_id"])
+    assert response.status_code == 202
+    assert body["status"] == "queued"
+    assert body["twilio_sid"].startswith("CA")
+    assert call["phone"] == "+14155550101"
+
+
+async def test_same_idempotency_key_returns_the_same_call(live_app: Any) -> None:
+    async with live_app() as live:
+        headers = {"Idempotency-Key": "lead-42-attempt-1"}
+        first, second = await asyncio.gather(
+            live.http.post("/call/start", json={"phone": "+14155550101"}, headers=headers),
+            live.http.post("/call/start", json={"phone": "+14155550101"}, headers=headers),
+        )
+        await live.carrier.wait_for(first.json()["twilio_sid"], timeout=30)
+        other = await live.http.post("/call/start", json={"phone": "+14155550102"}, headers=headers)
+        total = (await live.http.get("/calls")).json()["total"]
+    assert first.status_code == second.status_code == 202
+    assert first.json()["call_id"] == second.json()["call_id"]
+    assert total == 1
+    assert other.status_code == 409
+
+
+async def test_unknown_call_is_404(live_app: Any) -> None:
+    async with live_app() as live:
+        response = await live.http.get("/calls/does-not-exist")
+    assert response.status_code == 404
+    assert "does-not-exist" in response.json()["detail"]
+
+
+async def test_calls_are_listed_newest_first_with_paging(live_app: Any) -> None:
+    async with live_app() as live:
+        ids = []
+        for phone in ("+14155550101", "+14155550103", "+14155550107"):
+            started = (await live.http.post("/call/start", json={"phone": phone})).json()
+            await live.carrier.wait_for(started["twilio_sid"], timeout=30)
+            ids.append(started["call_id"])
+        page = (await live.http.get("/calls", params={"limit": 2, "offset": 0})).json()
+        rest = (await live.http.get("/calls", params={"limit": 2, "offset": 2})).json()
+        bad = await live.http.get("/calls", params={"limit": 0})
+    assert page["total"] == 3
+    assert [c["call_id"] for c in page["calls"] + rest["calls"]] == ids[::-1]
+    assert bad.status_code == 422
+
+
+@pytest.mark.parametrize("signature", [None, "", "bm90IGEgc2lnbmF0dXJl"])
+async def test_bad_signature_is_403_and_nothing_stored(
+    live_app: Any, signature: str | None
+) -> None:
+    async with live_app(_hold_the_line()) as live:
+        started = (await live.http.post("/call/start", json={"phone": CALLEE})).json()
+        await live.carrier.wait_for(started["twilio_sid"], timeout=30)
+        before = await _stored(live, started["call_id"])
+        params = {"CallSid": started["twilio_sid"], "SpeechResult": "take me off your list"}
+        path = f"/twilio/voice?call_id={started['call_id']}&turn=9"
+        response = await live.post_twilio(
+            path, params, sign=signature is not None, signature=signature
+        )
+        status = await live.post_twilio(
+            f"/twilio/status?call_id={started['call_id']}",
+            {"CallSid": started["twilio_sid"], "CallStatus": "ringing"},
+            sign=signature is not None,
+            signature=signature,
+        )
+        after = await _stored(live, started["call_id"])
+    assert response.status_code == 403
+    assert status.status_code == 403
+    assert after == before
+
+
+async def test_signature_for_another_url_is_403(live_app: Any) -> None:
+    async with live_app() as live:
+        params = {"CallSid": "CA" + "0" * 32}
+        forged = live.sign(live.base_url + "/twilio/status", params)
+        response = await live.post_twilio("/twilio/voice", params, signature=forged)
+    assert response.status_code == 403
+
+
+async def test_unknown_call_sid_hangs_up_and_stores_nothing(live_app: Any) -> None:
+    async with live_app() as live:
+        params = {"CallSid": "CA" + "f" * 32, "CallStatus": "in-progress", "SpeechResult": "yes"}
+        response = await live.post_twilio("/twilio/voice", params)
+        total = (await live.http.get("/calls")).json()["total"]
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/xml")
+    assert "<Hangup" in response.text
+    assert "<Gather" not in response.text
+    assert total == 0
+
+
+async def test_retried_webhook_does_not_store_the_turn_twice(live_app: Any) -> None:
+    async with live_app(_hold_the_line()) as live:
+        started = (await live.http.post("/call/start", json={"phone": CALLEE})).json()
+        await live.carrier.wait_for(started["twilio_sid"], timeout=30)
+        call = await _stored(live, started["call_id"])
+        # Replay turn 1 exactly as Twilio would retry it, twice at once and once after.
+        params = {
+            "CallSid": started["twilio_sid"],
+            "SpeechResult": "Sure, go ahead.",
+            "CallStatus": "in-progress",
+        }
+        path = f"/twilio/voice?call_id={started['call_id']}&turn=1"
+        replies = await asyncio.gather(*(live.post_twilio(path, params) for _ in range(3)))
+        again = await _stored(live, started["call_id"])
+    assert {r.status_code for r in replies} == {200}
+    assert len({r.text for r in replies}) == 1
+    assert again["messages"] == call["messages"]
+    assert again["transitions"] == call["transitions"]
+
+
+async def test_a_new_turn_for_an_ended_call_hangs_up(live_app: Any) -> None:
+    directory = CalleeDirectory.bundled()
+    directory.register(CALLEE, ScriptedCallee(["Take me off your list."]))
+    async with live_app(directory) as live:
+        started = (await live.http.post("/call/start", json={"phone": CALLEE})).json()
+        await live.carrier.wait_for(started["twilio_sid"], timeout=30)
+        before = await _stored(live, started["call_id"])
+        response = await live.post_twilio(
+            f"/twilio/voice?call_id={started['call_id']}&turn=7",
+            {"CallSid": started["twilio_sid"], "SpeechResult": "hello?"},
+        )
+        after = await _stored(live, started["call_id"])
+    assert "<Hangup" in response.text
+    assert after["messages"] == before["messages"]
+
+
+async def test_out_of_order_status_never_moves_a_finished_call_back(live_app: Any) -> None:
+    async with live_app() as live:
+        started = (await live.http.post("/call/start", json={"phone": "+14155550101"})).json()
+        await live.carrier.wait_for(started["twilio_sid"], timeout=30)
+        late = await live.post_twilio(
+            f"/twilio/status?call_id={started['call_id']}",
+            {"CallSid": started["twilio_sid"], "CallStatus": "ringing"},
+        )
+        call = await _stored(live, started["call_id"])
+    assert late.status_code == 204
+    assert call["status"] == "completed"
+
+
+async def test_api_token_guards_the_api_but_not_health_or_webhooks(live_app: Any) -> None:
+    async with live_app(api_token="s3cret-token") as live:
+        ok = await live.http.get("/calls")
+        live.http.headers.pop("Authorization")
+        denied = await live.http.get("/calls")
+        wrong = await live.http.get("/calls", headers={"Authorization": "Bearer nope"})
+        start = await live.http.post("/call/start", json={"phone": "+14155550101"})
+        health = await live.http.get("/healthz")
+        hook = await live.post_twilio("/twilio/voice", {"CallSid": "CA" + "1" * 32})
+    assert ok.status_code == 200
+    assert denied.status_code == wrong.status_code == start.status_code == 401
+    assert health.status_code == 200
+    assert hook.status_code == 200
+
+
+async def test_metrics_and_dashboard_show_the_calls(live_app: Any) -> None:
+    async with live_app() as live:
+        started = (await live.http.post("/call/start", json={"phone": "+14155550101"})).json()
+        await live.carrier.wait_for(started["twilio_sid"], timeout=30)
+        metrics = await live.http.get("/metrics")
+        page = await live.http.get("/")
+        detail = await live.http.get(f"/ui/calls/{started['call_id']}")
+    assert 'voiceagent_stage_ms_count{stage="webhook"}' in metrics.text
+    assert 'voiceagent_calls_ended_total{end_reason="completed"} 1.0' in metrics.text
+    assert started["call_id"][:8] in page.text
+    assert "+14155550101" not in page.text  # numbers are masked
+    assert "QUALIFY" in detail.text
