@@ -349,3 +349,18 @@ def test_classify_never_raises_on_cue_word_salad(text: str) -> None:
 def test_classify_handles_very_long_text(classifier: LocalClassifier) -> None:
     text = "uh well you know " * 5000 + "take me off your list"
     assert _intent(classifier, text) is Intent.DO_NOT_CALL
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("uh let me think we were like eight people", Intent.INTERESTED),
+        ("let me think about it", Intent.NOT_INTERESTED),
+        ("ill think about it", Intent.NOT_INTERESTED),
+        ("we'll have to think it over", Intent.NOT_INTERESTED),
+    ],
+)
+def test_thinking_aloud_before_an_answer_is_not_a_stall(
+    classifier: LocalClassifier, text: str, intent: Intent
+) -> None:
+    assert classifier.classify(text).intent is intent

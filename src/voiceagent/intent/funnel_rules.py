@@ -52,7 +52,8 @@ NOT_INTERESTED = rules(
         (
             "signed_elsewhere",
             r"\b(?:signed|went|going) with (?:someone|somebody|another|a different)|"
-            r"\b(?:renewed|re signed|locked in|under contract)\b",
+            r"\b(?:renewed|re signed) (?:with|our (?:contract|subscription|license|plan))\b|"
+            r"\b(?:locked in|under contract) with\b",
         ),
         (
             "happy_with_current",
@@ -124,7 +125,10 @@ NOT_INTERESTED = rules(
         ),
         (
             "stall",
-            r"\blet me (?:think|sleep on|talk to my|check with my|ask my)\b|"
+            # "let me think about it" stalls; "let me think, we were about eight" is an answer.
+            r"\blet me (?:think (?:about|it over|on)|sleep on|talk to my|check with my|ask my)"
+            r"\b|\blet me think(?: it over)?$|"
+            r"\b(?:i|we|ill) (?:will |would )?(?:have to )?(?:think about it|think it over)\b|"
             r"\b(?:talk|speak|check) (?:to|with) my \w+ first\b",
         ),
     ],
