@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 
@@ -230,3 +231,23 @@ async def test_metrics_and_dashboard_show_the_calls(live_app: Any) -> None:
     assert started["call_id"][:8] in page.text
     assert "+14155550101" not in page.text  # numbers are masked
     assert "QUALIFY" in detail.text
+
+
+async def test_listening_turn_is_a_speech_gather_with_the_scripts_hints(live_app: Any) -> None:
+    async with live_app(_hold_the_line()) as live:
+        started = (await live.http.post("/call/start", json={"phone": CALLEE})).json()
+        await live.carrier.wait_for(started["twilio_sid"], timeout=30)
+        path = f"/twilio/voice?call_id={started['call_id']}&turn=0"
+        replay = await live.post_twilio(path, {"CallSid": started["twilio_sid"]})
+    root = ElementTree.fromstring(replay.text)
+    gather = root.find("Gather")
+    assert gather is not None
+    assert gather.get("input") == "speech"
+    assert gather.get("actionOnEmptyResult") == "true"
+    assert gather.get("speechTimeout") == "auto"
+    assert gather.get("timeout") == "4"
+    assert gather.get("action", "").endswith(f"call_id={started['call_id']}&turn=1")
+    assert "Northwind Payroll" in gather.get("hints", "")
+    said = gather.find("Say")
+    assert said is not None
+    assert "Northwind Payroll" in (said.text or "")

@@ -7,6 +7,7 @@ argument, and TWILIO_API_BASE_URL points it at an emulator or a regional edge.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,7 +26,7 @@ STATUS_EVENTS = ["initiated", "ringing", "answered", "completed"]
 
 class HttpxTwilioClient(AsyncHttpClient):  # type: ignore[misc]
     def __init__(self, timeout: float = 10.0) -> None:
-        super().__init__()
+        super().__init__(logging.getLogger("twilio.http_client"), is_async=True, timeout=timeout)
         self._client = httpx.AsyncClient(timeout=timeout)
 
     async def request(
@@ -66,7 +67,7 @@ class TwilioTelephony:
 
     async def place_call(self, call: OutboundCall) -> str:
         try:
-            created: Any = await self._client.api.v2010.calls.create_async(
+            created: Any = await self._client.calls.create_async(
                 to=call.to,
                 from_=call.from_,
                 url=call.url,
