@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from tests.fakes.twilio_rest import TwilioRestEmulator
+from voiceagent.emulators.twilio_rest import TwilioRestEmulator
 
 from voiceagent.settings import Settings
 from voiceagent.web.app import create_app

@@ -147,7 +147,8 @@ class TurnRunner:
             lead={str(k): str(v) for k, v in (call.lead or {}).items()},
         )
         try:
-            return await self.ctx.providers.language.write_line(request), decision
+            parts = [part async for part in self.ctx.providers.language.stream_line(request)]
+            return " ".join(parts), decision
         except ProviderError as exc:
             log.error("llm_error", error=str(exc))
             failed = Decision(

@@ -6,7 +6,7 @@ Vendor types never cross these lines: a provider translates its vendor's errors 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -37,8 +37,34 @@ class LineRequest:
 
 
 class LanguageModel(Protocol):
-    async def write_line(self, request: LineRequest) -> str:
-        """Return the words of the agent's next line (one to three short sentences)."""
+    def stream_line(self, request: LineRequest) -> AsyncIterator[str]:
+        """Yield the agent's next line sentence by sentence, each a complete sentence.
+
+        Raises LanguageError when the model fails or times out. The caller checks every
+        sentence before it is spoken and may stop reading early.
+        """
+        ...
+
+
+class IntentModel(Protocol):
+    """An optional model-backed classifier for the funnel intents (never the safety ones)."""
+
+    async def classify(self, text: str, *, state: State, agent_line: str) -> Intent:
+        """Label a caller utterance; raises LanguageError when the model fails."""
+        ...
+
+
+# Telephone-quality audio Twilio plays without transcoding: 8 kHz, 8-bit mu-law, mono.
+AUDIO_FORMAT = "ulaw_8000"
+
+
+class Speech(Protocol):
+    """Text to speech, streamed as raw 8 kHz mu-law bytes (no container: the service adds WAV)."""
+
+    name: str
+
+    def synthesize(self, text: str) -> AsyncIterator[bytes]:
+        """Yield audio chunks as they arrive; raises SpeechError on failure or timeout."""
         ...
 
 
@@ -83,3 +109,5 @@ class Providers:
     telephony: Telephony
     language: LanguageModel
     classifier: Classifier
+    speech: Speech | None = None  # None: TwiML <Say>
+    intent_model: IntentModel | None = None  # None: the local classifier decides alone

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 
 from voiceagent.funnel.states import EndReason, Line, Outcome
 from voiceagent.providers.base import LineRequest
@@ -27,6 +27,9 @@ class ScriptedLanguage:
 
     def __init__(self, script: SalesScript) -> None:
         self.script = script
+
+    async def stream_line(self, request: LineRequest) -> AsyncIterator[str]:
+        yield self.compose(request)
 
     async def write_line(self, request: LineRequest) -> str:
         return self.compose(request)
