@@ -7,8 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from voiceagent.emulators.twilio_rest import TwilioRestEmulator
 
+from voiceagent.emulators.twilio_rest import TwilioRestEmulator
 from voiceagent.settings import Settings
 from voiceagent.web.app import create_app
 from voiceagent.web.server import serve_in_background
