@@ -86,8 +86,12 @@ class TurnRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"))
     number: Mapped[int] = mapped_column(Integer)
-    twiml: Mapped[str] = mapped_column(Text)
+    # pending: the funnel has decided and stored the turn, its line is still being written;
+    # ready: `twiml` is the answer, replayed to every retry or redirect of this turn.
+    status: Mapped[str] = mapped_column(String(8), default="ready")
+    twiml: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ready_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class MessageRow(Base):
@@ -103,6 +107,8 @@ class MessageRow(Base):
     intent: Mapped[str | None] = mapped_column(String(16), default=None)
     latency_ms: Mapped[float | None] = mapped_column(Float, default=None)
     stages: Mapped[dict[str, Any]] = mapped_column(default=dict)  # per-stage latency in ms
+    # The unguessable id in the <Play> URL of this line's audio (Twilio fetches it unsigned).
+    audio_id: Mapped[str | None] = mapped_column(String(40), unique=True, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
