@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from voiceagent.calls.audio import AudioStore, AudioStream
 from voiceagent.calls.compliance import check_calling_hours
 from voiceagent.calls.context import Context
 from voiceagent.calls.turns import FINISHED, TurnRunner
@@ -36,9 +37,10 @@ TERMINAL = FINISHED
 
 
 class CallService:
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, audio: AudioStore | None = None) -> None:
         self.ctx = ctx
-        self.turns = TurnRunner(ctx)
+        self.audio = audio or AudioStore()
+        self.turns = TurnRunner(ctx, self.audio)
 
     async def start_call(
         self, *, phone: str, lead: Mapping[str, Any], idempotency_key: str | None
@@ -115,9 +117,36 @@ class CallService:
         return existing
 
     async def answer_turn(
-        self, *, form: Mapping[str, str], call_id: str | None, turn: int | None, started: float
+        self,
+        *,
+        form: Mapping[str, str],
+        call_id: str | None,
+        turn: int | None,
+        wait: int,
+        started: float,
     ) -> str:
-        return await self.turns.answer(form=form, call_id=call_id, turn=turn, started=started)
+        return await self.turns.answer(
+            form=form, call_id=call_id, turn=turn, wait=wait, started=started
+        )
+
+    async def line_audio(self, audio_id: str) -> AudioStream | None:
+        """The audio of one agent line; re-synthesised when another instance spoke it."""
+        stream = self.audio.get(audio_id)
+        if stream is not None:
+            return stream
+        speech = self.ctx.providers.speech
+        if speech is None:
+            return None
+        async with self.ctx.sessions() as session:
+            message = await repo.get_message_by_audio_id(session=session, audio_id=audio_id)
+        if message is None:
+            return None
+        stream = self.audio.open(audio_id)
+        chunks = [chunk async for chunk in speech.synthesize(message.text)]
+        for chunk in chunks:
+            await stream.append(chunk)
+        await stream.finish()
+        return stream
 
     async def record_status(self, *, form: Mapping[str, str], call_id: str | None) -> None:
         sid = form.get("CallSid", "")

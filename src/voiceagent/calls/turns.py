@@ -1,65 +1,88 @@
-"""One webhook turn: load the call, classify, step the funnel, write the line, persist, TwiML.
+"""One webhook turn: load the call, classify, step the funnel, store the decision, then answer.
 
-A turn is stored (its TwiML included) before the TwiML is returned; the unique (call_id, turn)
-key makes a retried webhook replay the stored answer instead of storing the turn twice.
+The decision is stored (the turn row as `pending`) before any provider is asked, and the turn's
+TwiML is stored before it is returned: a retried webhook, or Twilio's `<Redirect>` after a
+bridging line, finds the turn by its unique (call_id, number) and gets the stored answer, or
+waits for it. Every answer leaves inside WEBHOOK_BUDGET_SECONDS: when the line is late, a short
+bridging line and a `<Redirect>` keep the caller company while it is finished.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from voiceagent.calls import twiml
+from voiceagent.calls import records, twiml
+from voiceagent.calls.audio import AudioStore, AudioStream, new_audio_id
 from voiceagent.calls.context import Context
+from voiceagent.calls.producer import LineProducer, TurnAlreadyAnswered, TurnJob
 from voiceagent.db import repo
-from voiceagent.db.tables import CallRow, MessageRow, TransitionRow, TurnRow, utcnow
-from voiceagent.errors import ProviderError
+from voiceagent.db.tables import CallRow, MessageRow, TurnRow
+from voiceagent.errors import LanguageError
 from voiceagent.funnel import (
     Answered,
-    Decision,
     EndReason,
     Event,
     Heard,
+    Intent,
     Limits,
     Line,
+    Outcome,
     Progress,
     Silence,
     State,
     Then,
     step,
 )
+from voiceagent.funnel.states import SAFETY_INTENTS
+from voiceagent.providers.audio import ulaw_of
 from voiceagent.providers.base import LineRequest, Utterance
 
 FINISHED = frozenset({"completed", "transferred", "failed", "busy", "no_answer", "canceled"})
 MAX_SPEECH_CHARS = 2000  # a longer SpeechResult is cut: no one says that much in one turn
+MAX_BRIDGES = 3  # bridging lines in a row before the turn is answered with the script's line
+BRIDGES = ("One moment.", "Just a second.", "Bear with me one moment.")
+SAFETY_MARGIN = 0.15  # seconds kept back from the budget for writing and sending the answer
+POLL_SECONDS = 0.05
 
 
 class TurnRunner:
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, audio: AudioStore) -> None:
         self.ctx = ctx
-        script, settings = ctx.script, ctx.settings
+        self.audio = audio
         self.limits = Limits(
-            questions=len(script.qualifying_questions),
-            silence_timeout=settings.silence_timeout_seconds,
-            handoff_available=settings.handoff_number is not None,
+            questions=len(ctx.script.qualifying_questions),
+            silence_timeout=ctx.settings.silence_timeout_seconds,
+            handoff_available=ctx.settings.handoff_number is not None,
         )
-        self.hints = script.hints()
+        self.producer = LineProducer(ctx, audio)
+        self._inflight: dict[tuple[str, int], TurnJob] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def aclose(self) -> None:
+        """Let lines being written finish (they are short), so no answered turn is lost."""
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=5)
 
     async def answer(
-        self, *, form: Mapping[str, str], call_id: str | None, turn: int | None, started: float
+        self,
+        *,
+        form: Mapping[str, str],
+        call_id: str | None,
+        turn: int | None,
+        wait: int,
+        started: float,
     ) -> str:
         sid = form.get("CallSid", "")
         log = self.ctx.log.bind(call_id=call_id, call_sid=sid, turn=turn)
         async with self.ctx.sessions() as session:
             call = await self._find(session, call_id=call_id, sid=sid)
             if call is None:
-                log.warning("unknown_call", event_detail="webhook for a call we did not place")
+                log.warning("unknown_call", detail="webhook for a call we did not place")
                 return twiml.hang_up()
             log = log.bind(call_id=call.id)
             number = (
@@ -68,234 +91,270 @@ class TurnRunner:
                 else await repo.count_turns(session=session, call_id=call.id)
             )
             stored = await repo.get_turn(session=session, call_id=call.id, number=number)
-            if stored is not None:
-                log.info("webhook_replayed", turn=number)
-                return stored.twiml
-            if call.state == State.END or call.status in FINISHED:
-                log.warning("webhook_after_end", turn=number)
-                return twiml.hang_up()
             history = await repo.list_messages(session=session, call_id=call.id)
+        if stored is not None:
+            return await self._replay(call.id, stored, wait, started, log)
+        if call.state == State.END or call.status in FINISHED:
+            log.warning("webhook_after_end", turn=number)
+            return twiml.hang_up()
 
         speech = form.get("SpeechResult", "").strip()[:MAX_SPEECH_CHARS]
-        event, intent_reason, classify_ms = self._event(number, speech)
+        event, rule, classify_ms = await self._classify(call, number, speech, history)
         progress = Progress.restore(call.progress or {})
         decision = step(progress, event, self.limits)
-        language_started = time.perf_counter()
-        text, decision = await self._write(call, number, decision, speech, history, log)
-        language_ms = (time.perf_counter() - language_started) * 1000
-        answer = self._render(call.id, number, decision, text)
-        total_ms = (time.perf_counter() - started) * 1000
-        stages = {"classify": classify_ms, "language": language_ms, "webhook": total_ms}
-
+        intent = event.intent.value if isinstance(event, Heard) else None
         try:
-            await self._persist(call, number, event, speech, decision, text, answer, stages, sid)
+            await records.record_decision(
+                self.ctx.sessions,
+                call_id=call.id,
+                number=number,
+                speech=speech,
+                intent=intent,
+                classify_ms=classify_ms,
+                decision=decision,
+                sid=sid,
+            )
         except IntegrityError:
-            # The same turn raced in twice (a Twilio retry): the first one stored wins.
+            # The same turn raced in twice (a Twilio retry): the one stored first answers.
             async with self.ctx.sessions() as session:
-                stored = await repo.get_turn(session=session, call_id=call.id, number=number)
-            if stored is None:
+                raced = await repo.get_turn(session=session, call_id=call.id, number=number)
+            if raced is None:
                 raise
-            log.info("webhook_replayed", turn=number, raced=True)
+            return await self._replay(call.id, raced, wait, started, log)
+        self._log_decision(log, number, intent, rule, started, progress.state, decision)
+
+        job = TurnJob(
+            call_id=call.id,
+            number=number,
+            decision=decision,
+            request=self._request(call, number, decision, speech, history),
+            started=started,
+            audio_id=new_audio_id(),
+            intent=intent,
+        )
+        job.stages["classify"] = classify_ms
+        self._start(job)
+        return await self._within_budget(job, wait, started, log)
+
+    def _start(self, job: TurnJob) -> None:
+        key = (job.call_id, job.number)
+        self._inflight[key] = job
+        task = asyncio.create_task(self.producer.run(job), name=f"turn-{job.call_id}-{job.number}")
+        self._tasks.add(task)
+
+        def done(finished: asyncio.Task[None]) -> None:
+            self._tasks.discard(finished)
+            self._inflight.pop(key, None)
+            if not finished.cancelled() and finished.exception() is not None:
+                error = finished.exception()
+                if not isinstance(error, TurnAlreadyAnswered):
+                    self.ctx.log.error(
+                        "turn_failed", call_id=job.call_id, turn=job.number, error=repr(error)
+                    )
+
+        task.add_done_callback(done)
+
+    async def _within_budget(self, job: TurnJob, wait: int, started: float, log: Any) -> str:
+        remaining = self.ctx.settings.webhook_budget_seconds - SAFETY_MARGIN - _since(started)
+        try:
+            return await asyncio.wait_for(asyncio.shield(job.answer), timeout=max(0.0, remaining))
+        except TimeoutError:
+            pass
+        except TurnAlreadyAnswered:
+            return await self._stored_answer(job.call_id, job.number) or twiml.hang_up()
+        if wait >= MAX_BRIDGES:
+            return await self._give_up(job.call_id, job.number, job.request, log)
+        return self._bridge(job.call_id, job.number, wait, started, log)
+
+    async def _replay(
+        self, call_id: str, stored: TurnRow, wait: int, started: float, log: Any
+    ) -> str:
+        if stored.status == "ready":
+            log.info("webhook_replayed", turn=stored.number)
             return stored.twiml
-        self._log(log, number, event, progress, decision, stages, intent_reason)
+        job = self._inflight.get((call_id, stored.number))
+        if job is not None:
+            return await self._within_budget(job, wait, started, log)
+        # Pending on another instance, or on one that died mid-turn: watch the database.
+        deadline = time.perf_counter() + max(
+            0.0, self.ctx.settings.webhook_budget_seconds - SAFETY_MARGIN - _since(started)
+        )
+        while time.perf_counter() < deadline:
+            answer = await self._stored_answer(call_id, stored.number)
+            if answer is not None:
+                return answer
+            await asyncio.sleep(POLL_SECONDS)
+        request = self._request_from_plan(call_id, stored)
+        if wait >= MAX_BRIDGES - 1:
+            return await self._give_up(call_id, stored.number, request, log)
+        return self._bridge(call_id, stored.number, wait, started, log)
+
+    async def _stored_answer(self, call_id: str, number: int) -> str | None:
+        async with self.ctx.sessions() as session:
+            row = await repo.get_turn(session=session, call_id=call_id, number=number)
+        return row.twiml if row is not None and row.status == "ready" else None
+
+    def _bridge(self, call_id: str, number: int, wait: int, started: float, log: Any) -> str:
+        text = BRIDGES[(number + wait) % len(BRIDGES)]
+        spoken = twiml.Spoken(text, self._cached_audio_url(text))
+        redirect = f"{self.ctx.voice_url(call_id, number)}&wait={wait + 1}"
+        self.ctx.metrics.budget_exceeded.inc()
+        log.warning(
+            "webhook_budget_exceeded",
+            event_detail="bridging line while the turn's line is finished",
+            turn=number,
+            wait=wait,
+            latency_ms=round(_since(started) * 1000, 2),
+            budget_ms=self.ctx.settings.webhook_budget_seconds * 1000,
+        )
+        return twiml.bridge(spoken, redirect=redirect)
+
+    def _cached_audio_url(self, text: str) -> str | None:
+        cached = self.ctx.audio_cache.get(text) if self.ctx.audio_cache else None
+        if cached is None:
+            return None
+        audio_id = new_audio_id()
+        self.audio.open(audio_id, AudioStream([ulaw_of(cached)], done=True))
+        return self.ctx.audio_url(audio_id)
+
+    async def _give_up(self, call_id: str, number: int, request: LineRequest, log: Any) -> str:
+        """The line is still not there after every bridge: answer with the script's line."""
+        text = self.ctx.fallback.compose(request)
+        decision_then = Then.HANG_UP if request.end_reason else Then.LISTEN
+        spoken = twiml.Spoken(text)
+        if decision_then is Then.LISTEN:
+            answer = twiml.listen(
+                spoken,
+                action=self.ctx.voice_url(call_id, number + 1),
+                timeout=self.ctx.settings.gather_timeout_seconds,
+                hints=self.ctx.hints,
+            )
+        else:
+            answer = twiml.hang_up(spoken)
+        stored = await records.record_answer(
+            self.ctx.sessions,
+            call_id=call_id,
+            number=number,
+            twiml=answer,
+            text=text,
+            state=request.state.value,
+            audio_id=None,
+            latency_ms=0.0,
+            stages={"gave_up": 1.0},
+        )
+        if not stored:
+            return await self._stored_answer(call_id, number) or answer
+        log.warning("turn_answered_from_script", turn=number)
         return answer
 
-    async def _find(
-        self, session: AsyncSession, *, call_id: str | None, sid: str
-    ) -> CallRow | None:
-        if call_id:
-            call = await repo.get_call(session=session, call_id=call_id)
-            # A webhook must come from the call we placed; before Calls.create returned the
-            # sid may not be stored yet, so an unset sid is accepted and filled in on persist.
-            if call is None or (call.twilio_sid and sid and call.twilio_sid != sid):
-                return None
-            return call
-        return await repo.get_call_by_sid(session=session, sid=sid) if sid else None
-
-    def _event(self, number: int, speech: str) -> tuple[Event, str, float]:
+    async def _classify(
+        self, call: CallRow, number: int, speech: str, history: Sequence[MessageRow]
+    ) -> tuple[Event, str, float]:
         if number == 0:
             return Answered(), "answered", 0.0
         if not speech:
             return Silence(float(self.ctx.settings.gather_timeout_seconds)), "silence", 0.0
         started = time.perf_counter()
-        result = self.ctx.providers.classifier.classify(speech)
-        return Heard(result.intent), result.reason, (time.perf_counter() - started) * 1000
+        local = self.ctx.providers.classifier.classify(speech)
+        model = self.ctx.providers.intent_model
+        if local.intent in SAFETY_INTENTS or model is None:
+            return Heard(local.intent), local.reason, _since(started) * 1000
+        # The model may refine the funnel intents; late or failing, the local label stands.
+        agent_line = next((m.text for m in reversed(history) if m.role == "agent"), "")
+        try:
+            async with asyncio.timeout(self.ctx.settings.classifier_timeout_seconds):
+                intent = await model.classify(
+                    speech, state=State(call.state), agent_line=agent_line
+                )
+        except (TimeoutError, LanguageError) as exc:
+            self.ctx.log.info("intent_model_skipped", call_id=call.id, error=repr(exc))
+            return Heard(local.intent), local.reason, _since(started) * 1000
+        if intent in SAFETY_INTENTS:
+            intent = local.intent
+        return Heard(Intent(intent)), "model", _since(started) * 1000
 
-    async def _write(
+    async def _find(self, session: Any, *, call_id: str | None, sid: str) -> CallRow | None:
+        if call_id:
+            call = await repo.get_call(session=session, call_id=call_id)
+            # A webhook must come from the call we placed; before Calls.create returned the
+            # sid may not be stored yet, so an unset sid is accepted and filled in.
+            if call is None or (call.twilio_sid and sid and call.twilio_sid != sid):
+                return None
+            return call
+        return await repo.get_call_by_sid(session=session, sid=sid) if sid else None
+
+    def _request(
         self,
         call: CallRow,
         number: int,
-        decision: Decision,
+        decision: Any,
         speech: str,
         history: Sequence[MessageRow],
-        log: Any,
-    ) -> tuple[str, Decision]:
-        past = tuple(
-            Utterance(role="agent" if m.role == "agent" else "caller", text=m.text) for m in history
-        )
-        request = LineRequest(
+    ) -> LineRequest:
+        return LineRequest(
             call_id=call.id,
             turn=number,
-            state=decision.state if decision.state is not State.END else call_state(call),
+            state=decision.state if decision.state is not State.END else State(call.state),
             lines=decision.lines,
             question_index=decision.progress.question,
             reask=decision.reask,
             end_reason=decision.end_reason,
             outcome=decision.outcome,
             caller_text=speech,
-            history=past,
+            history=tuple(
+                Utterance(role="agent" if m.role == "agent" else "caller", text=m.text)
+                for m in history
+            ),
             lead={str(k): str(v) for k, v in (call.lead or {}).items()},
         )
-        try:
-            parts = [part async for part in self.ctx.providers.language.stream_line(request)]
-            return " ".join(parts), decision
-        except ProviderError as exc:
-            log.error("llm_error", error=str(exc))
-            failed = Decision(
-                progress=Progress(**{**asdict(decision.progress), "state": State.END}),
-                lines=(Line.GOODBYE,),
-                then=Then.HANG_UP,
-                end_reason=EndReason.LLM_ERROR,
-            )
-            fallback = LineRequest(
-                call_id=call.id,
-                turn=number,
-                state=request.state,
-                lines=(Line.GOODBYE,),
-                end_reason=EndReason.LLM_ERROR,
-                lead=request.lead,
-            )
-            return self.ctx.fallback.compose(fallback), failed
 
-    def _render(self, call_id: str, number: int, decision: Decision, text: str) -> str:
-        if decision.then is Then.LISTEN:
-            return twiml.listen(
-                text,
-                action=self.ctx.voice_url(call_id, number + 1),
-                timeout=self.ctx.settings.gather_timeout_seconds,
-                hints=self.hints,
-            )
-        if decision.then is Then.TRANSFER and self.ctx.settings.handoff_number:
-            return twiml.transfer(text, number=self.ctx.settings.handoff_number)
-        return twiml.hang_up(text)
+    def _request_from_plan(self, call_id: str, stored: TurnRow) -> LineRequest:
+        plan = stored.plan or {}
+        return LineRequest(
+            call_id=call_id,
+            turn=stored.number,
+            state=State(plan.get("state", State.INTRO.value)),
+            lines=tuple(Line(line) for line in plan.get("lines", [Line.CHECK_PRESENCE.value])),
+            question_index=int(plan.get("question", 0)),
+            reask=True,
+            end_reason=EndReason(plan["end_reason"]) if plan.get("end_reason") else None,
+            outcome=Outcome(plan["outcome"]) if plan.get("outcome") else None,
+        )
 
-    async def _persist(
-        self,
-        call: CallRow,
-        number: int,
-        event: Event,
-        speech: str,
-        decision: Decision,
-        text: str,
-        answer: str,
-        stages: dict[str, float],
-        sid: str,
-    ) -> None:
-        intent = event.intent.value if isinstance(event, Heard) else None
-        now = utcnow()
-        async with self.ctx.sessions() as session, session.begin():
-            row = await repo.get_call(session=session, call_id=call.id, lock=True)
-            assert row is not None  # calls are never deleted while they run
-            session.add(TurnRow(call_id=row.id, number=number, twiml=answer, created_at=now))
-            seq = await repo.next_message_seq(session=session, call_id=row.id)
-            if speech:
-                session.add(
-                    MessageRow(
-                        call_id=row.id,
-                        seq=seq,
-                        role="caller",
-                        text=speech,
-                        state=row.state,
-                        intent=intent,
-                        latency_ms=round(stages["classify"], 3),
-                        created_at=now,
-                    )
-                )
-                seq += 1
-            session.add(
-                MessageRow(
-                    call_id=row.id,
-                    seq=seq,
-                    role="agent",
-                    text=text,
-                    state=decision.state.value,
-                    latency_ms=round(stages["webhook"], 3),
-                    stages={k: round(v, 3) for k, v in stages.items()},
-                    created_at=now,
-                )
-            )
-            if decision.state.value != row.state:
-                session.add(
-                    TransitionRow(
-                        call_id=row.id,
-                        seq=await repo.next_transition_seq(session=session, call_id=row.id),
-                        from_state=row.state,
-                        to_state=decision.state.value,
-                        intent=intent,
-                        at=now,
-                    )
-                )
-            self._update_call(row, decision, sid, now)
-            if decision.block_number:
-                await repo.block_number(
-                    session=session, phone=row.phone, source="caller_request", call_id=row.id
-                )
-
-    def _update_call(self, row: CallRow, decision: Decision, sid: str, now: datetime) -> None:
-        row.state = decision.state.value
-        row.progress = asdict(decision.progress)
-        if sid and not row.twilio_sid:
-            row.twilio_sid = sid
-        if row.status in ("queued", "ringing"):
-            row.status = "in_progress"
-            row.answered_at = row.answered_at or now
-        if decision.state is State.END:
-            row.end_reason = decision.end_reason.value if decision.end_reason else None
-            row.outcome = decision.outcome.value if decision.outcome else None
-            if decision.then is Then.TRANSFER:
-                row.status = "transferred"
-            if decision.end_reason is EndReason.LLM_ERROR:
-                row.status = "failed"
-
-    def _log(
+    def _log_decision(
         self,
         log: Any,
         number: int,
-        event: Event,
-        before: Progress,
-        decision: Decision,
-        stages: dict[str, float],
-        reason: str,
+        intent: str | None,
+        rule: str,
+        started: float,
+        before: State,
+        decision: Any,
     ) -> None:
-        intent = event.intent.value if isinstance(event, Heard) else None
         metrics = self.ctx.metrics
-        for stage, ms in stages.items():
-            metrics.stage_ms.labels(stage=stage).observe(ms)
-        metrics.turns.labels(state=decision.state.value).inc()
+        latency_ms = round(_since(started) * 1000, 3)
         log.info(
-            "turn",
+            "decision",
             turn=number,
             state=decision.state.value,
             intent=intent,
-            intent_rule=reason,
-            latency_ms=round(stages["webhook"], 2),
-            stages={k: round(v, 2) for k, v in stages.items()},
+            intent_rule=rule,
+            latency_ms=latency_ms,
         )
-        if decision.state is not before.state:
-            metrics.transitions.labels(
-                from_state=before.state.value, to_state=decision.state.value
-            ).inc()
+        if decision.state is not before:
+            metrics.transitions.labels(from_state=before.value, to_state=decision.state.value).inc()
             log.info(
                 "transition",
-                **{"from": before.state.value, "to": decision.state.value},
+                **{"from": before.value, "to": decision.state.value},
                 intent=intent,
-                latency_ms=round(stages["webhook"], 2),
+                turn=number,
+                latency_ms=latency_ms,
             )
         if decision.state is State.END:
-            reason_value = decision.end_reason.value if decision.end_reason else None
-            metrics.calls_ended.labels(end_reason=reason_value or "none").inc()
-            log.info("call_ended", end_reason=reason_value, outcome=decision.outcome)
+            reason = decision.end_reason.value if decision.end_reason else None
+            metrics.calls_ended.labels(end_reason=reason or "none").inc()
+            log.info("call_ended", end_reason=reason, outcome=decision.outcome, turn=number)
 
 
-def call_state(call: CallRow) -> State:
-    return State(call.state)
+def _since(started: float) -> float:
+    return time.perf_counter() - started

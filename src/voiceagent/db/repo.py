@@ -94,6 +94,21 @@ async def list_messages(*, session: AsyncSession, call_id: str) -> Sequence[Mess
     return (await session.execute(query)).scalars().all()
 
 
+async def last_agent_message(*, session: AsyncSession, call_id: str) -> MessageRow | None:
+    query = (
+        select(MessageRow)
+        .where(MessageRow.call_id == call_id, MessageRow.role == "agent")
+        .order_by(MessageRow.seq.desc())
+        .limit(1)
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def get_message_by_audio_id(*, session: AsyncSession, audio_id: str) -> MessageRow | None:
+    query = select(MessageRow).where(MessageRow.audio_id == audio_id)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
 async def next_transition_seq(*, session: AsyncSession, call_id: str) -> int:
     query = select(func.max(TransitionRow.seq)).where(TransitionRow.call_id == call_id)
     return int((await session.execute(query)).scalar_one() or 0) + 1

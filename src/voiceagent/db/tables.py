@@ -8,10 +8,12 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     DateTime,
     Float,
     ForeignKey,
     Integer,
+    MetaData,
     String,
     Text,
     TypeDecorator,
@@ -42,7 +44,19 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value
 
 
+# Explicit, predictable constraint names: migrations (db/migrations/) refer to them by name.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+DNC_SOURCES = ("caller_request", "import", "operator")
+
+
 class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, datetime: UTCDateTime}
 
 
@@ -90,6 +104,8 @@ class TurnRow(Base):
     # ready: `twiml` is the answer, replayed to every retry or redirect of this turn.
     status: Mapped[str] = mapped_column(String(8), default="ready")
     twiml: Mapped[str] = mapped_column(Text, default="")
+    # What the funnel decided (lines to say, what follows): any instance can write the line.
+    plan: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     ready_at: Mapped[datetime | None] = mapped_column(default=None)
 
@@ -129,8 +145,10 @@ class DncRow(Base):
     """A number never to dial again. Kept forever: retention never purges it."""
 
     __tablename__ = "dnc"
+    __table_args__ = (CheckConstraint(f"source IN {DNC_SOURCES!r}", name="source"),)
 
     phone: Mapped[str] = mapped_column(String(20), primary_key=True)
-    source: Mapped[str] = mapped_column(String(32))  # caller_request | import | operator
+    source: Mapped[str] = mapped_column(String(32))  # one of DNC_SOURCES
     call_id: Mapped[str | None] = mapped_column(String(36), default=None)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    note: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -22,6 +22,14 @@ _UNSAFE = re.compile(r"[{}<>]")
 _SPACES = re.compile(r"\s+")
 
 
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'])")
+
+
+def sentences(text: str) -> list[str]:
+    """Split a line at its sentence ends (the script's lines are plain, well-punctuated)."""
+    return [part for part in _SENTENCE_END.split(text.strip()) if part]
+
+
 class ScriptedLanguage:
     """Writes each line from the script's phrasings; deterministic and always available."""
 
@@ -29,7 +37,9 @@ class ScriptedLanguage:
         self.script = script
 
     async def stream_line(self, request: LineRequest) -> AsyncIterator[str]:
-        yield self.compose(request)
+        # Sentence by sentence, like a model: each sentence's audio is cached on its own.
+        for sentence in sentences(self.compose(request)):
+            yield sentence
 
     async def write_line(self, request: LineRequest) -> str:
         return self.compose(request)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 
 from voiceagent.intent.local import LocalClassifier
-from voiceagent.providers.base import Providers
+from voiceagent.providers.base import Providers, Speech
 from voiceagent.providers.scripted import ScriptedLanguage
 from voiceagent.providers.simulated.carrier import SimulatedCarrier
 from voiceagent.providers.twilio_voice import TwilioTelephony
@@ -29,4 +29,20 @@ def build_providers(settings: Settings, script: SalesScript) -> Providers:
         telephony=telephony,
         language=ScriptedLanguage(script),
         classifier=LocalClassifier(),
+        speech=_speech(settings),
+    )
+
+
+def _speech(settings: Settings) -> Speech | None:
+    if settings.elevenlabs_api_key is None:
+        return None
+    # Imported here: the SDK costs start-up time that a keyless run should not pay.
+    from voiceagent.providers.elevenlabs_speech import ElevenLabsSpeech
+
+    return ElevenLabsSpeech(
+        api_key=settings.elevenlabs_api_key.get_secret_value(),
+        voice_id=settings.elevenlabs_voice_id,
+        model=settings.elevenlabs_model,
+        base_url=settings.elevenlabs_base_url,
+        first_byte_timeout=settings.tts_first_byte_timeout_seconds,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -12,6 +13,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from voiceagent import __version__
 from voiceagent.calls.context import Context
+from voiceagent.calls.fixed_lines import fixed_sentences
+from voiceagent.calls.turns import BRIDGES
 from voiceagent.calls.service import CallService
 from voiceagent.db.engine import create_engine, create_schema, create_sessions
 from voiceagent.errors import (
@@ -22,11 +25,12 @@ from voiceagent.errors import (
     VoiceAgentError,
 )
 from voiceagent.observability import Metrics, configure_logging, get_logger
+from voiceagent.providers.audio import AudioCache
 from voiceagent.providers.base import Providers
 from voiceagent.providers.scripted import ScriptedLanguage
 from voiceagent.script.model import SalesScript, load_script
 from voiceagent.settings import Settings
-from voiceagent.web import api, dashboard, twilio_hooks
+from voiceagent.web import api, audio, dashboard, twilio_hooks
 from voiceagent.web.deps import Authorized
 
 _STATUS: dict[type[VoiceAgentError], int] = {
@@ -52,6 +56,12 @@ def create_app(
 
         providers = build_providers(settings, script)
     log = get_logger()
+    speech = providers.speech
+    audio_cache = (
+        AudioCache(voice=settings.elevenlabs_voice_id, model=settings.elevenlabs_model)
+        if speech
+        else None
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -65,8 +75,17 @@ def create_app(
             metrics=Metrics(),
             log=log,
             fallback=ScriptedLanguage(script),
+            audio_cache=audio_cache,
+            hints=script.hints(),
         )
-        app.state.service = CallService(ctx)
+        service = app.state.service = CallService(ctx)
+        warming = None
+        if speech is not None and audio_cache is not None:
+            # In the background: calls start at once; fixed lines answer from the cache once
+            # it is warm, and are synthesised live until then.
+            texts = fixed_sentences(script, BRIDGES)
+            warming = asyncio.create_task(audio_cache.warm(texts, speech), name="audio-warm")
+        app.state.audio_warming = warming
         log.info(
             "service_started",
             telephony=providers.telephony.name,
@@ -76,6 +95,13 @@ def create_app(
         try:
             yield
         finally:
+            if warming is not None:
+                warming.cancel()
+            await service.turns.aclose()
+            for provider in (providers.speech, providers.language):
+                close = getattr(provider, "aclose", None)
+                if close is not None:
+                    await close()
             closer = getattr(providers.telephony, "aclose", None)
             if closer is not None:
                 await closer()
@@ -101,5 +127,6 @@ def create_app(
 
     app.include_router(api.router)
     app.include_router(twilio_hooks.router)
+    app.include_router(audio.router)
     app.include_router(dashboard.router)
     return app

@@ -18,6 +18,7 @@ async def signed_form(request: Request) -> dict[str, str]:
     Behind a proxy the request's own host and scheme are not what Twilio signed, so the URL is
     rebuilt from the configured public base URL. Every field is passed on untrimmed.
     """
+    request.state.started = time.perf_counter()  # the turn's clock starts before any work
     form = await request.form()
     params = {key: value for key, value in form.items() if isinstance(value, str)}
     url = request.app.state.settings.public_base_url + request.url.path
@@ -42,13 +43,17 @@ router = APIRouter(prefix="/twilio")
 
 @router.post("/voice", response_class=Response)
 async def voice(
+    request: Request,
     form: SignedForm,
     service: Service,
     call_id: Annotated[str | None, Query(max_length=64)] = None,
     turn: Annotated[int | None, Query(ge=0, le=10_000)] = None,
+    wait: Annotated[int, Query(ge=0, le=100)] = 0,
 ) -> Response:
-    started = time.perf_counter()
-    answer = await service.answer_turn(form=form, call_id=call_id, turn=turn, started=started)
+    started: float = request.state.started
+    answer = await service.answer_turn(
+        form=form, call_id=call_id, turn=turn, wait=wait, started=started
+    )
     return Response(answer, media_type=TWIML)
 
 

@@ -1,0 +1,232 @@
+"""Write and voice the agent's line for a decided turn, and answer the turn as early as it can.
+
+The line streams from the language provider sentence by sentence; with a voice configured, each
+checked sentence goes to speech synthesis at once and the turn is answered with a `<Play>` of the
+line's audio as soon as its first bytes exist (Twilio fetches the file right away). Without a
+voice, or when synthesis fails before its first byte, the whole line is answered with `<Say>`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from voiceagent.calls import records, twiml
+from voiceagent.calls.audio import AudioStore, AudioStream
+from voiceagent.calls.context import Context
+from voiceagent.errors import LanguageError, SpeechError
+from voiceagent.funnel import Decision, EndReason, Line, State, Then
+from voiceagent.providers.audio import ulaw_of
+from voiceagent.providers.base import LineRequest
+
+
+@dataclass
+class TurnJob:
+    call_id: str
+    number: int
+    decision: Decision
+    request: LineRequest
+    started: float  # perf_counter() when the webhook arrived
+    audio_id: str
+    intent: str | None = None
+    answer: asyncio.Future[str] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+    stages: dict[str, float] = field(default_factory=dict)
+    waited_ms: float = 0.0  # time the critical path spent waiting on providers
+
+
+class LineProducer:
+    def __init__(self, ctx: Context, audio: AudioStore) -> None:
+        self.ctx = ctx
+        self.audio = audio
+
+    def render(self, job: TurnJob, spoken: twiml.Spoken, decision: Decision) -> str:
+        settings = self.ctx.settings
+        if decision.then is Then.LISTEN:
+            return twiml.listen(
+                spoken,
+                action=self.ctx.voice_url(job.call_id, job.number + 1),
+                timeout=settings.gather_timeout_seconds,
+                hints=self.ctx.hints,
+            )
+        if decision.then is Then.TRANSFER and settings.handoff_number:
+            return twiml.transfer(spoken, number=settings.handoff_number)
+        return twiml.hang_up(spoken)
+
+    async def run(self, job: TurnJob) -> None:
+        """Produce the line; resolves `job.answer` with the TwiML once it is stored."""
+        try:
+            await self._run(job)
+        except Exception as exc:  # the answer must always resolve, whatever failed
+            if not job.answer.done():
+                job.answer.set_exception(exc)
+            raise
+
+    async def _run(self, job: TurnJob) -> None:
+        sentences = self.ctx.language.stream_line(job.request)
+        asked = time.perf_counter()
+        try:
+            first = await anext(sentences)
+        except (LanguageError, StopAsyncIteration) as exc:
+            await self._language_failed(job, str(exc) or "the model wrote nothing")
+            return
+        job.stages["language_first"] = _ms(asked)
+        job.waited_ms += job.stages["language_first"]
+        said = [first]
+        queue: asyncio.Queue[str | None] = asyncio.Queue()
+        queue.put_nowait(first)
+        rest = asyncio.create_task(self._read_rest(job, sentences, said, queue, asked))
+        stream = self.audio.open(job.audio_id) if self.ctx.providers.speech else None
+        speaking = asyncio.create_task(self._speak(job, queue, stream)) if stream else None
+
+        spoken = twiml.Spoken(" ".join(said))
+        if stream is not None and speaking is not None:
+            if await self._first_audio(job, stream, speaking):
+                spoken = twiml.Spoken(" ".join(said), self.ctx.audio_url(job.audio_id))
+            else:
+                await rest  # <Say> needs the whole line
+                spoken = twiml.Spoken(" ".join(said))
+        else:
+            await rest
+            spoken = twiml.Spoken(" ".join(said))
+        await self._answer(job, spoken, job.decision)
+        await rest
+        if speaking is not None:
+            await speaking
+        job.stages["language_total"] = job.stages.get("language_total", _ms(asked))
+        for stage, ms in job.stages.items():
+            self.ctx.metrics.stage_ms.labels(stage=stage).observe(ms)
+        await records.complete_line(
+            self.ctx.sessions,
+            call_id=job.call_id,
+            audio_id=job.audio_id if spoken.audio_url else None,
+            text=" ".join(said),
+            stages=job.stages,
+        )
+
+    async def _read_rest(
+        self,
+        job: TurnJob,
+        sentences: AsyncIterator[str],
+        said: list[str],
+        queue: asyncio.Queue[str | None],
+        asked: float,
+    ) -> None:
+        try:
+            async for sentence in sentences:
+                said.append(sentence)
+                queue.put_nowait(sentence)
+        except LanguageError as exc:
+            # The first sentence is out already: the line ends where the model stopped.
+            self.ctx.log.warning("llm_error_mid_line", call_id=job.call_id, error=str(exc))
+        finally:
+            job.stages["language_total"] = _ms(asked)
+            queue.put_nowait(None)
+
+    async def _speak(
+        self, job: TurnJob, queue: asyncio.Queue[str | None], stream: AudioStream
+    ) -> None:
+        speech = self.ctx.providers.speech
+        assert speech is not None
+        started = time.perf_counter()
+        try:
+            while (sentence := await queue.get()) is not None:
+                cached = self.ctx.audio_cache.get(sentence) if self.ctx.audio_cache else None
+                if cached is not None:
+                    await stream.append(ulaw_of(cached))
+                    job.stages.setdefault("tts_first_byte", 0.0)
+                    continue
+                async for chunk in speech.synthesize(sentence):
+                    if "tts_first_byte" not in job.stages:
+                        job.stages["tts_first_byte"] = _ms(started)
+                    await stream.append(chunk)
+        except SpeechError as exc:
+            self.ctx.log.warning("tts_error", call_id=job.call_id, error=str(exc))
+            await stream.finish(failed=True)
+            return
+        finally:
+            job.stages["tts_total"] = _ms(started)
+        await stream.finish()
+
+    async def _first_audio(
+        self, job: TurnJob, stream: AudioStream, speaking: asyncio.Task[None]
+    ) -> bool:
+        """Wait for the line's first audio bytes; False when synthesis failed before them."""
+        waited = time.perf_counter()
+        await stream.first_chunk()
+        job.waited_ms += _ms(waited)
+        return bool(stream.chunks) and not (stream.failed and stream.size == 0)
+
+    async def _answer(self, job: TurnJob, spoken: twiml.Spoken, decision: Decision) -> None:
+        answer = self.render(job, spoken, decision)
+        latency = _ms(job.started)
+        job.stages["webhook"] = latency
+        job.stages["overhead"] = max(0.0, latency - job.waited_ms)
+        stored = await records.record_answer(
+            self.ctx.sessions,
+            call_id=job.call_id,
+            number=job.number,
+            twiml=answer,
+            text=spoken.text,
+            state=decision.state.value,
+            audio_id=job.audio_id if spoken.audio_url else None,
+            latency_ms=latency,
+            stages=job.stages,
+        )
+        if not stored:
+            raise TurnAlreadyAnswered(job.call_id, job.number)
+        if not job.answer.done():
+            job.answer.set_result(answer)
+        self.ctx.log.info(
+            "turn",
+            call_id=job.call_id,
+            turn=job.number,
+            state=decision.state.value,
+            intent=job.intent,
+            latency_ms=round(latency, 3),
+            audio=bool(spoken.audio_url),
+        )
+
+    async def _language_failed(self, job: TurnJob, error: str) -> None:
+        self.ctx.log.error("llm_error", call_id=job.call_id, turn=job.number, error=error)
+        request = LineRequest(
+            call_id=job.call_id,
+            turn=job.number,
+            state=job.request.state,
+            lines=(Line.GOODBYE,),
+            end_reason=EndReason.LLM_ERROR,
+            lead=job.request.lead,
+        )
+        text = self.ctx.fallback.compose(request)
+        failed = Decision(
+            progress=job.decision.progress,
+            lines=(Line.GOODBYE,),
+            then=Then.HANG_UP,
+            end_reason=EndReason.LLM_ERROR,
+        )
+        await records.record_llm_failure(
+            self.ctx.sessions,
+            call_id=job.call_id,
+            from_state=job.decision.state.value,
+            error=error,
+        )
+        self.ctx.metrics.calls_ended.labels(end_reason=EndReason.LLM_ERROR.value).inc()
+        await self._answer(job, twiml.Spoken(text), _ending(failed))
+
+
+class TurnAlreadyAnswered(Exception):
+    def __init__(self, call_id: str, number: int) -> None:
+        super().__init__(f"turn {number} of call {call_id} was answered elsewhere")
+
+
+def _ending(decision: Decision) -> Decision:
+    from dataclasses import replace
+
+    return replace(decision, progress=replace(decision.progress, state=State.END))
+
+
+def _ms(since: float) -> float:
+    return (time.perf_counter() - since) * 1000

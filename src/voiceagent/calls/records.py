@@ -1,0 +1,192 @@
+"""What a turn writes, in the order it happens: the decision, then the answer, then the full line.
+
+Each function is one transaction. The decision (turn row, caller message, transition, progress,
+do-not-call entry) is stored before any provider is asked for anything, so nothing the caller
+said or the funnel decided is lost when a provider fails or an instance dies mid-turn.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+
+from voiceagent.db import repo
+from voiceagent.db.engine import Sessions
+from voiceagent.db.tables import CallRow, MessageRow, TransitionRow, TurnRow, utcnow
+from voiceagent.funnel import Decision, EndReason, State, Then
+
+
+def plan_of(decision: Decision) -> dict[str, Any]:
+    """The part of a decision any instance needs to write the line and its TwiML."""
+    return {
+        "lines": [line.value for line in decision.lines],
+        "then": decision.then.value,
+        "state": decision.state.value,
+        "question": decision.progress.question,
+        "reask": decision.reask,
+        "end_reason": decision.end_reason.value if decision.end_reason else None,
+        "outcome": decision.outcome.value if decision.outcome else None,
+    }
+
+
+async def record_decision(
+    sessions: Sessions,
+    *,
+    call_id: str,
+    number: int,
+    speech: str,
+    intent: str | None,
+    classify_ms: float,
+    decision: Decision,
+    sid: str,
+) -> None:
+    """Store the turn as pending with everything the funnel decided. Raises IntegrityError
+    when the same turn was stored already (a retried webhook raced this one)."""
+    now = utcnow()
+    async with sessions() as session, session.begin():
+        row = await repo.get_call(session=session, call_id=call_id, lock=True)
+        assert row is not None  # calls are never deleted while they run
+        session.add(
+            TurnRow(
+                call_id=call_id,
+                number=number,
+                status="pending",
+                twiml="",
+                plan=plan_of(decision),
+                created_at=now,
+            )
+        )
+        await session.flush()  # the unique (call_id, number) is checked here, first
+        if speech:
+            session.add(
+                MessageRow(
+                    call_id=call_id,
+                    seq=await repo.next_message_seq(session=session, call_id=call_id),
+                    role="caller",
+                    text=speech,
+                    state=row.state,
+                    intent=intent,
+                    latency_ms=round(classify_ms, 3),
+                    created_at=now,
+                )
+            )
+        if decision.state.value != row.state:
+            await _transition(session, row, decision.state.value, intent, now)
+        _apply(row, decision, sid, now)
+        if decision.block_number:
+            await repo.block_number(
+                session=session, phone=row.phone, source="caller_request", call_id=call_id
+            )
+
+
+async def record_answer(
+    sessions: Sessions,
+    *,
+    call_id: str,
+    number: int,
+    twiml: str,
+    text: str,
+    state: str,
+    audio_id: str | None,
+    latency_ms: float,
+    stages: dict[str, float],
+) -> bool:
+    """Make a pending turn ready with its TwiML and store the agent's line (as known so far).
+
+    False when the turn was already answered (another instance gave up waiting and answered it
+    with the scripted line): then this answer is dropped and nothing is written.
+    """
+    now = utcnow()
+    async with sessions() as session, session.begin():
+        await repo.get_call(session=session, call_id=call_id, lock=True)
+        result = await session.execute(
+            update(TurnRow)
+            .where(
+                TurnRow.call_id == call_id,
+                TurnRow.number == number,
+                TurnRow.status == "pending",
+            )
+            .values(status="ready", twiml=twiml, ready_at=now)
+        )
+        if getattr(result, "rowcount", 0) != 1:
+            return False
+        session.add(
+            MessageRow(
+                call_id=call_id,
+                seq=await repo.next_message_seq(session=session, call_id=call_id),
+                role="agent",
+                text=text,
+                state=state,
+                latency_ms=round(latency_ms, 3),
+                stages=_rounded(stages),
+                audio_id=audio_id,
+                created_at=now,
+            )
+        )
+    return True
+
+
+async def complete_line(
+    sessions: Sessions, *, call_id: str, audio_id: str | None, text: str, stages: dict[str, float]
+) -> None:
+    """The whole line is written (and spoken): store its full text and every stage's time."""
+    async with sessions() as session, session.begin():
+        message = await repo.last_agent_message(session=session, call_id=call_id)
+        if message is None or message.audio_id != audio_id:
+            return
+        message.text = text
+        message.stages = _rounded(stages)
+
+
+async def record_llm_failure(
+    sessions: Sessions, *, call_id: str, from_state: str, error: str
+) -> None:
+    """The language model failed: the call ends after the fallback line (SPEC matrix)."""
+    now = utcnow()
+    async with sessions() as session, session.begin():
+        row = await repo.get_call(session=session, call_id=call_id, lock=True)
+        assert row is not None
+        if row.state != State.END.value:
+            await _transition(session, row, State.END.value, None, now)
+        row.state = State.END.value
+        row.end_reason = EndReason.LLM_ERROR.value
+        row.outcome = None
+        row.status = "failed"
+        row.error = error[:2000]
+
+
+async def _transition(
+    session: Any, row: CallRow, to_state: str, intent: str | None, now: datetime
+) -> None:
+    session.add(
+        TransitionRow(
+            call_id=row.id,
+            seq=await repo.next_transition_seq(session=session, call_id=row.id),
+            from_state=row.state,
+            to_state=to_state,
+            intent=intent,
+            at=now,
+        )
+    )
+
+
+def _apply(row: CallRow, decision: Decision, sid: str, now: datetime) -> None:
+    row.state = decision.state.value
+    row.progress = asdict(decision.progress)
+    if sid and not row.twilio_sid:
+        row.twilio_sid = sid
+    if row.status in ("queued", "ringing"):
+        row.status = "in_progress"
+        row.answered_at = row.answered_at or now
+    if decision.state is State.END:
+        row.end_reason = decision.end_reason.value if decision.end_reason else None
+        row.outcome = decision.outcome.value if decision.outcome else None
+        if decision.then is Then.TRANSFER:
+            row.status = "transferred"
+
+
+def _rounded(stages: dict[str, float]) -> dict[str, float]:
+    return {name: round(ms, 3) for name, ms in stages.items()}

@@ -1,0 +1,85 @@
+"""The app with real providers pointed at local servers speaking OpenAI's and ElevenLabs' wire
+protocols (the vendors' own SDKs over real HTTP on loopback), and the simulated carrier."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import Live
+from voiceagent.emulators.elevenlabs import ElevenLabsEmulator
+from voiceagent.emulators.openai import OpenAIEmulator
+from voiceagent.providers.simulated import CalleeDirectory, SimulatedCarrier
+from voiceagent.providers.wiring import build_providers
+from voiceagent.script.model import load_script
+from voiceagent.settings import Settings
+from voiceagent.web.app import create_app
+from voiceagent.web.server import serve_in_background
+
+
+@dataclass
+class Voiced:
+    live: Live
+    openai: OpenAIEmulator
+    elevenlabs: ElevenLabsEmulator
+    app: Any
+
+    async def warm(self) -> None:
+        """Wait for the fixed lines' audio, synthesised in the background at start-up."""
+        warming = self.app.state.audio_warming
+        if warming is not None:
+            await warming
+
+
+@pytest.fixture
+def voiced_app(make_settings: Callable[..., Settings]) -> Callable[..., Any]:
+    @asynccontextmanager
+    async def start(
+        directory: CalleeDirectory | None = None,
+        *,
+        llm: bool = True,
+        tts: bool = True,
+        **overrides: Any,
+    ) -> AsyncIterator[Voiced]:
+        openai = OpenAIEmulator()
+        elevenlabs = ElevenLabsEmulator()
+        async with (
+            serve_in_background(lambda _: openai.app) as openai_server,  # type: ignore[arg-type, return-value]
+            serve_in_background(lambda _: elevenlabs.app) as tts_server,  # type: ignore[arg-type, return-value]
+        ):
+            vendors: dict[str, Any] = {}
+            if llm:
+                vendors |= {
+                    "openai_api_key": openai.api_key,
+                    "openai_base_url": f"{openai_server.base_url}/v1",
+                }
+            if tts:
+                vendors |= {
+                    "elevenlabs_api_key": elevenlabs.api_key,
+                    "elevenlabs_base_url": tts_server.base_url,
+                }
+            holder: dict[str, Any] = {}
+
+            def build(base_url: str) -> Any:
+                settings = make_settings(public_base_url=base_url, **vendors, **overrides)
+                script = load_script(None)
+                providers = build_providers(settings, script)
+                assert isinstance(providers.telephony, SimulatedCarrier)
+                if directory is not None:
+                    providers.telephony.directory = directory
+                holder.update(settings=settings, carrier=providers.telephony)
+                return create_app(settings, providers, script=script, configure_logs=False)
+
+            async with (
+                serve_in_background(build) as server,
+                httpx.AsyncClient(base_url=server.base_url, timeout=30) as http,
+            ):
+                live = Live(server.base_url, holder["settings"], holder["carrier"], http, "")
+                yield Voiced(live, openai, elevenlabs, server.app)
+
+    return start
