@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
-
 from tests.conftest import Live
+
 from voiceagent.emulators.elevenlabs import ElevenLabsEmulator
 from voiceagent.emulators.openai import OpenAIEmulator
 from voiceagent.providers.simulated import CalleeDirectory, SimulatedCarrier

@@ -14,8 +14,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from voiceagent import __version__
 from voiceagent.calls.context import Context
 from voiceagent.calls.fixed_lines import fixed_sentences
-from voiceagent.calls.turns import BRIDGES
 from voiceagent.calls.service import CallService
+from voiceagent.calls.turns import BRIDGES
 from voiceagent.db.engine import create_engine, create_schema, create_sessions
 from voiceagent.errors import (
     CallNotFound,
