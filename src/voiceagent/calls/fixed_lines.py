@@ -13,17 +13,6 @@ from voiceagent.providers.base import LineRequest
 from voiceagent.providers.scripted import ScriptedLanguage, sentences
 from voiceagent.script.model import SalesScript
 
-FIXED: frozenset[Line] = frozenset(
-    {
-        Line.OPENING,
-        Line.DISCLOSE_AI,
-        Line.CHECK_PRESENCE,
-        Line.GOODBYE,
-        Line.TRANSFER,
-        Line.CANNOT_TRANSFER,
-    }
-)
-
 _ENDINGS: tuple[tuple[EndReason, Outcome | None], ...] = (
     (EndReason.COMPLETED, Outcome.CONVERTED),
     (EndReason.COMPLETED, Outcome.DECLINED),
@@ -34,11 +23,6 @@ _ENDINGS: tuple[tuple[EndReason, Outcome | None], ...] = (
     (EndReason.TURN_LIMIT, None),
     (EndReason.LLM_ERROR, None),
 )
-
-
-def is_fixed(lines: tuple[Line, ...]) -> bool:
-    """A line that starts with a fixed part is the script's, never the model's."""
-    return bool(lines) and lines[0] in FIXED
 
 
 def fixed_sentences(script: SalesScript, bridges: tuple[str, ...], samples: int = 48) -> list[str]:

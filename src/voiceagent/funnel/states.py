@@ -81,3 +81,18 @@ class Line(StrEnum):
     TRANSFER = "transfer"  # "Transferring you now"
     CANNOT_TRANSFER = "cannot_transfer"  # no HANDOFF_NUMBER: can't transfer right now
     GOODBYE = "goodbye"  # the closing line, chosen by end reason and outcome
+
+
+# Lines the script always writes itself, whatever the model: compliance wants their words exact
+# (the opening's disclosure and opt-out, the plain "I'm an AI", the goodbyes), and being fixed
+# their audio can be synthesised once, in advance. A line starting with one of these is scripted.
+SCRIPTED_LINES: frozenset[Line] = frozenset(
+    {
+        Line.OPENING,
+        Line.DISCLOSE_AI,
+        Line.CHECK_PRESENCE,
+        Line.GOODBYE,
+        Line.TRANSFER,
+        Line.CANNOT_TRANSFER,
+    }
+)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -44,6 +45,10 @@ class CallLimits:
     ring_seconds: float = 0.25
     realtime: bool = False  # sleep through pauses and silences instead of only counting them
     confidence: str = "0.92"
+    # Share of voice webhooks sent twice at once, as when a Twilio retry races the original
+    # (load tests); the call obeys the first answer. Drawn from a Random seeded per callee.
+    duplicate_rate: float = 0.0
+    seed: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +81,7 @@ class CallSession:
         self._simulated = 0.0  # seconds waited on the call's clock but not slept
         self._sequence = 0
         self._heard: list[str] = []
+        self._dice = random.Random(f"{limits.seed}:{call.to}")
 
     async def run(self) -> None:
         try:
@@ -119,22 +125,29 @@ class CallSession:
     async def _fetch(self, request: _Request) -> tuple[twiml.Verb, ...] | None:
         self.transcript.round_trips += 1
         params = {**self._params("in-progress"), **request.extra}
-        began = time.monotonic()
+        duplicate = self._limits.duplicate_rate > 0 and (
+            self._dice.random() < self._limits.duplicate_rate
+        )
         try:
-            response = await self._send(request.method, request.url, params)
+            if duplicate:
+                first, echo = await asyncio.gather(
+                    self._timed(request, params),
+                    self._timed(request, params),
+                    return_exceptions=True,
+                )
+                if isinstance(echo, BaseException):
+                    self._error(f"duplicate {request.method} {request.url}: {echo!r}")
+                else:
+                    self._record_webhook(request, *echo, duplicate=True)
+                if isinstance(first, BaseException):
+                    raise first
+                response, ms = first
+            else:
+                response, ms = await self._timed(request, params)
         except httpx.HTTPError as exc:
             self._application_error(f"{request.method} {request.url}: {exc!r}")
             return None
-        self._record(
-            EventKind.WEBHOOK,
-            request.url,
-            {
-                "method": request.method,
-                "status_code": response.status_code,
-                "ms": _ms_since(began),
-                "twiml": response.text,
-            },
-        )
+        self._record_webhook(request, response, ms, duplicate=False)
         if response.status_code != 200:
             self._application_error(f"{request.url} answered HTTP {response.status_code}")
             return None
@@ -147,6 +160,26 @@ class CallSession:
         except twiml.TwimlError as exc:
             self._application_error(f"{request.url}: invalid TwiML: {exc}")
             return None
+
+    async def _timed(
+        self, request: _Request, params: Mapping[str, str]
+    ) -> tuple[httpx.Response, int]:
+        began = time.monotonic()
+        response = await self._send(request.method, request.url, params)
+        return response, _ms_since(began)
+
+    def _record_webhook(
+        self, request: _Request, response: httpx.Response, ms: int, *, duplicate: bool
+    ) -> None:
+        data: dict[str, str | int | float | bool] = {
+            "method": request.method,
+            "status_code": response.status_code,
+            "ms": ms,
+            "twiml": response.text,
+        }
+        if duplicate:
+            data["duplicate"] = True
+        self._record(EventKind.WEBHOOK, request.url, data)
 
     async def _obey(self, verbs: tuple[twiml.Verb, ...], document_url: str) -> _Request | None:
         """Run a document; return the next request to make, or None when the call is over."""
