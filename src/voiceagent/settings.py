@@ -79,6 +79,7 @@ class Settings(BaseSettings):
     classifier_timeout_seconds: Annotated[float, Field(gt=0, le=5)] = 0.4
     tts_first_byte_timeout_seconds: Annotated[float, Field(gt=0, le=30)] = 1.2
     api_token: SecretStr | None = None
+    call_start_rate_per_minute: Annotated[int, Field(ge=0)] = 120  # per client; 0 turns it off
     script_path: Path | None = None
     retention_days: Annotated[int, Field(ge=1)] = 90
     calling_hours: str = "08:00-21:00"

@@ -41,5 +41,11 @@ class Context:
     def status_url(self, call_id: str) -> str:
         return f"{self.settings.public_base_url}/twilio/status?call_id={call_id}"
 
+    def fallback_url(self, call_id: str) -> str:
+        return f"{self.settings.public_base_url}/twilio/fallback?call_id={call_id}"
+
+    def dial_url(self, call_id: str) -> str:
+        return f"{self.settings.public_base_url}/twilio/dial?call_id={call_id}"
+
     def audio_url(self, audio_id: str) -> str:
         return f"{self.settings.public_base_url}/audio/{audio_id}.wav"

@@ -53,7 +53,9 @@ class LineProducer:
                 hints=self.ctx.hints,
             )
         if decision.then is Then.TRANSFER and settings.handoff_number:
-            return twiml.transfer(spoken, number=settings.handoff_number)
+            return twiml.transfer(
+                spoken, number=settings.handoff_number, action=self.ctx.dial_url(job.call_id)
+            )
         return twiml.hang_up(spoken)
 
     async def run(self, job: TurnJob) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from voiceagent.calls import callbacks
 from voiceagent.calls.audio import AudioStore, AudioStream
 from voiceagent.calls.compliance import check_calling_hours
 from voiceagent.calls.context import Context
@@ -90,6 +91,7 @@ class CallService:
             from_=settings.twilio_phone_number or "+15005550006",
             url=self.ctx.voice_url(call_id, 0),
             status_callback=self.ctx.status_url(call_id),
+            fallback_url=self.ctx.fallback_url(call_id),
         )
         try:
             sid = await telephony.place_call(outbound)
@@ -147,6 +149,12 @@ class CallService:
             await stream.append(chunk)
         await stream.finish()
         return stream
+
+    async def record_dial(self, *, form: Mapping[str, str], call_id: str | None) -> str:
+        return await callbacks.record_dial(self.ctx, form=form, call_id=call_id)
+
+    async def answer_fallback(self, *, form: Mapping[str, str], call_id: str | None) -> str:
+        return await callbacks.answer_fallback(self.ctx, form=form, call_id=call_id)
 
     async def record_status(self, *, form: Mapping[str, str], call_id: str | None) -> None:
         sid = form.get("CallSid", "")

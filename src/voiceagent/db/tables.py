@@ -78,6 +78,9 @@ class CallRow(Base):
     status_sequence: Mapped[int] = mapped_column(Integer, default=-1)
     duration_seconds: Mapped[int | None] = mapped_column(Integer, default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)
+    # The transfer's own leg, from Twilio's <Dial action>: completed, busy, no-answer, failed.
+    dial_status: Mapped[str | None] = mapped_column(String(16), default=None)
+    dial_duration_seconds: Mapped[int | None] = mapped_column(Integer, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     answered_at: Mapped[datetime | None] = mapped_column(default=None)
     ended_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -86,6 +86,7 @@ class OutboundCall:
     from_: str  # E.164 caller id
     url: str  # the voice webhook (TwiML)
     status_callback: str
+    fallback_url: str | None = None  # where Twilio goes when the voice webhook fails
 
 
 class Telephony(Protocol):

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import httpx
+from twilio.base import values
 from twilio.base.exceptions import TwilioException
 from twilio.http import AsyncHttpClient
 from twilio.http.response import Response
@@ -75,6 +76,8 @@ class TwilioTelephony:
                 status_callback=call.status_callback,
                 status_callback_method="POST",
                 status_callback_event=STATUS_EVENTS,
+                fallback_url=call.fallback_url or values.unset,
+                fallback_method="POST",
             )
         except (TwilioException, httpx.HTTPError) as exc:
             raise TelephonyError(f"Twilio refused the call: {exc}") from exc

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, status
+from fastapi import APIRouter, Depends, Header, Query, status
 
 from voiceagent.web.deps import Authorized, Service
+from voiceagent.web.limits import limit_call_starts
 from voiceagent.web.schemas import (
     CallDetail,
     CallList,
@@ -22,7 +23,14 @@ router = APIRouter(dependencies=[Authorized])
 @router.post(
     "/call/start",
     status_code=status.HTTP_202_ACCEPTED,
-    responses={409: {"model": Problem}, 422: {"model": Problem}, 502: {"model": Problem}},
+    dependencies=[Depends(limit_call_starts)],
+    responses={
+        409: {"model": Problem},
+        413: {"model": Problem},
+        422: {"model": Problem},
+        429: {"model": Problem},
+        502: {"model": Problem},
+    },
 )
 async def start_call(
     body: StartCall,

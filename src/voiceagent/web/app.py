@@ -32,6 +32,7 @@ from voiceagent.script.model import SalesScript, load_script
 from voiceagent.settings import Settings
 from voiceagent.web import api, audio, dashboard, twilio_hooks
 from voiceagent.web.deps import Authorized
+from voiceagent.web.limits import BodySizeLimit, RateLimiter
 
 _STATUS: dict[type[VoiceAgentError], int] = {
     InvalidPhoneNumber: status.HTTP_422_UNPROCESSABLE_CONTENT,
@@ -109,6 +110,8 @@ def create_app(
 
     app = FastAPI(title="voiceagent", version=__version__, lifespan=lifespan)
     app.state.settings = settings
+    app.state.call_start_limiter = RateLimiter(settings.call_start_rate_per_minute)
+    app.add_middleware(BodySizeLimit)
 
     @app.exception_handler(VoiceAgentError)
     async def _known_error(request: Request, exc: VoiceAgentError) -> JSONResponse:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from voiceagent.db.tables import CallRow
 
@@ -14,7 +15,15 @@ class StartCall(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     phone: str = Field(min_length=1, max_length=32, examples=["+14155550123"])
-    lead: dict[str, Any] = Field(default_factory=dict)
+    lead: dict[str, Any] = Field(default_factory=dict, max_length=50)
+
+    @field_validator("lead")
+    @classmethod
+    def _small_lead(cls, lead: dict[str, Any]) -> dict[str, Any]:
+        # The lead travels into prompts and onto the call row: keep it a handful of short fields.
+        if len(json.dumps(lead, default=str)) > 4096:
+            raise ValueError("lead is over 4096 characters as JSON; keep it to a few short fields")
+        return lead
 
 
 class CallStarted(BaseModel):
@@ -56,6 +65,8 @@ class CallSummary(BaseModel):
     answered_at: datetime | None
     ended_at: datetime | None
     duration_seconds: int | None
+    dial_status: str | None = None  # a transfer's own leg: completed, busy, no-answer, failed
+    error: str | None = None
 
     @classmethod
     def of(cls, row: CallRow) -> CallSummary:
@@ -74,6 +85,8 @@ class CallSummary(BaseModel):
             answered_at=row.answered_at,
             ended_at=row.ended_at,
             duration_seconds=row.duration_seconds,
+            dial_status=row.dial_status,
+            error=row.error,
         )
 
 

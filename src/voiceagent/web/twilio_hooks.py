@@ -65,3 +65,23 @@ async def call_status(
 ) -> Response:
     await service.record_status(form=form, call_id=call_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/dial", response_class=Response)
+async def dial_result(
+    form: SignedForm,
+    service: Service,
+    call_id: Annotated[str | None, Query(max_length=64)] = None,
+) -> Response:
+    """The `<Dial action>` of a transfer: how the transferred leg ended."""
+    return Response(await service.record_dial(form=form, call_id=call_id), media_type=TWIML)
+
+
+@router.post("/fallback", response_class=Response)
+async def fallback(
+    form: SignedForm,
+    service: Service,
+    call_id: Annotated[str | None, Query(max_length=64)] = None,
+) -> Response:
+    """Twilio's FallbackUrl: the voice webhook failed; end the call politely."""
+    return Response(await service.answer_fallback(form=form, call_id=call_id), media_type=TWIML)

@@ -1,0 +1,118 @@
+"""Limits on what a client may send: body size (413) and the pace of `/call/start` (429)."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass, field
+
+from fastapi import HTTPException, Request, status
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+MAX_BODY_BYTES = 64 * 1024  # a webhook form or a call request is a few hundred bytes
+
+
+class BodySizeLimit:
+    """Refuse bodies over `limit` bytes with 413, whether or not Content-Length is sent."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length", b"0")
+        if declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(send)
+            return
+        seen = 0
+        started = False
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLarge
+            return message
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, tracked)
+        except _TooLarge:
+            if not started:
+                await self._refuse(send)
+
+    async def _refuse(self, send: Send) -> None:
+        body = json.dumps({"detail": f"request body over {self.limit} bytes"}).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status.HTTP_413_CONTENT_TOO_LARGE,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(Exception):
+    pass
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    at: float
+
+
+@dataclass
+class RateLimiter:
+    """A token bucket per client: `per_minute` calls, bursts up to the same number.
+
+    Per process: with several instances behind a balancer each enforces its own share, which
+    bounds a runaway client without a shared store.
+    """
+
+    per_minute: int
+    buckets: dict[str, _Bucket] = field(default_factory=dict)
+
+    def check(self, client: str, now: float | None = None) -> None:
+        if self.per_minute <= 0:
+            return
+        now = time.monotonic() if now is None else now
+        rate = self.per_minute / 60.0
+        bucket = self.buckets.setdefault(client, _Bucket(float(self.per_minute), now))
+        bucket.tokens = min(float(self.per_minute), bucket.tokens + (now - bucket.at) * rate)
+        bucket.at = now
+        if bucket.tokens < 1.0:
+            retry = math.ceil((1.0 - bucket.tokens) / rate)
+            raise HTTPException(
+                status.HTTP_429_TOO_MANY_REQUESTS,
+                detail=f"too many calls started: at most {self.per_minute} a minute per client",
+                headers={"Retry-After": str(retry)},
+            )
+        bucket.tokens -= 1.0
+        if len(self.buckets) > 10_000:  # forget idle clients rather than grow without bound
+            for key in [k for k, b in self.buckets.items() if now - b.at > 60][:5000]:
+                del self.buckets[key]
+
+
+def client_key(request: Request) -> str:
+    """Who is calling: the bearer token when there is one, else the peer address."""
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        return "token:" + auth[7:][-12:]
+    return "ip:" + (request.client.host if request.client else "unknown")
+
+
+def limit_call_starts(request: Request) -> None:
+    limiter: RateLimiter = request.app.state.call_start_limiter
+    limiter.check(client_key(request))
