@@ -206,7 +206,7 @@ async def test_a_retry_racing_the_original_on_two_instances_is_stored_once(
     database_url: str, tmp_path: Path
 ) -> None:
     directory = CalleeDirectory.bundled()
-    async with two_instances(database_url, tmp_path, directory) as (twilio, proxy, http):
+    async with two_instances(database_url, tmp_path, directory) as (twilio, _, http):
         call = await start_and_finish(twilio, http, "+14155550103")  # ends early: 2 turns
         path = f"/twilio/voice?call_id={call['call_id']}&turn=1"
         params = {"CallSid": call["twilio_sid"], "SpeechResult": "Sure, go ahead."}
