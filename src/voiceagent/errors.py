@@ -9,6 +9,7 @@ VoiceAgentError
 └── ProviderError        a provider failed or timed out
     ├── TelephonyError   placing a call failed
     ├── LanguageError    the language model failed
+    │   └── LanguageTimeout  ...by not answering in time: slow, not broken
     └── SpeechError      speech synthesis failed
 """
 
@@ -48,6 +49,10 @@ class TelephonyError(ProviderError):
 
 
 class LanguageError(ProviderError):
+    pass
+
+
+class LanguageTimeout(LanguageError):
     pass
 
 

@@ -74,7 +74,9 @@ class Settings(BaseSettings):
     webhook_budget_seconds: Annotated[float, Field(gt=0, le=14)] = 1.8
     silence_timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 8.0
     gather_timeout_seconds: Annotated[int, Field(ge=1, le=30)] = 4
-    llm_timeout_seconds: Annotated[float, Field(gt=0, le=30)] = 1.5
+    # How long a line may take before the script's line is used instead (the call goes on);
+    # bridging lines cover the wait past WEBHOOK_BUDGET_SECONDS.
+    llm_timeout_seconds: Annotated[float, Field(gt=0, le=30)] = 3.0
     llm_classifier: bool = False
     classifier_timeout_seconds: Annotated[float, Field(gt=0, le=5)] = 0.4
     tts_first_byte_timeout_seconds: Annotated[float, Field(gt=0, le=30)] = 1.2

@@ -119,3 +119,21 @@ async def test_model_and_voice_together_answer_with_audio(voiced_app: Any) -> No
     stages = generated[0]["stages"]
     assert {"language_first", "tts_first_byte", "webhook", "overhead"} <= stages.keys()
     assert stages["overhead"] <= stages["webhook"]
+
+
+async def test_a_model_far_too_slow_gets_the_scripts_line_and_the_call_goes_on(
+    voiced_app: Any,
+) -> None:
+    async with voiced_app(tts=False, webhook_budget_seconds=1.0, llm_timeout_seconds=1.5) as voiced:
+        voiced.openai.behaviour = OpenAIBehaviour(first_token_delay=8.0, total_duration=8.5)
+        call = await voiced.live.run_call(BUYER)
+        hooks = webhooks(voiced, call)
+    assert (call["status"], call["end_reason"], call["outcome"]) == (
+        "completed",
+        "completed",
+        "converted",
+    )
+    assert max(hook.data["ms"] for hook in hooks) < 1000  # every answer inside the budget
+    assert any("<Redirect" in str(hook.data["twiml"]) for hook in hooks)
+    generated = [m for m in call["messages"] if "language_timeout" in m.get("stages", {})]
+    assert generated  # those turns were answered with the script's line

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from voiceagent.calls import records, twiml
 from voiceagent.calls.audio import AudioStore, AudioStream
 from voiceagent.calls.context import Context
-from voiceagent.errors import LanguageError, SpeechError
+from voiceagent.errors import LanguageError, LanguageTimeout, SpeechError
 from voiceagent.funnel import Decision, EndReason, Line, State, Then
 from voiceagent.providers.audio import ulaw_of
 from voiceagent.providers.base import LineRequest
@@ -31,9 +31,7 @@ class TurnJob:
     started: float  # perf_counter() when the webhook arrived
     audio_id: str
     intent: str | None = None
-    answer: asyncio.Future[str] = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future()
-    )
+    answer: asyncio.Future[str] = field(default_factory=lambda: _answer_future())
     stages: dict[str, float] = field(default_factory=dict)
     waited_ms: float = 0.0  # time the critical path spent waiting on providers
 
@@ -72,6 +70,12 @@ class LineProducer:
         asked = time.perf_counter()
         try:
             first = await anext(sentences)
+        except LanguageTimeout as exc:
+            # Slow is not broken: this turn gets the script's line and the call goes on.
+            self.ctx.log.warning("llm_slow", call_id=job.call_id, turn=job.number, error=str(exc))
+            sentences = self.ctx.fallback.stream_line(job.request)
+            first = await anext(sentences)
+            job.stages["language_timeout"] = _ms(asked)
         except (LanguageError, StopAsyncIteration) as exc:
             await self._language_failed(job, str(exc) or "the model wrote nothing")
             return
@@ -228,6 +232,14 @@ def _ending(decision: Decision) -> Decision:
     from dataclasses import replace
 
     return replace(decision, progress=replace(decision.progress, state=State.END))
+
+
+def _answer_future() -> asyncio.Future[str]:
+    future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+    # Nobody may be waiting any more (a bridged turn answered from the script): an exception
+    # here is logged by the producer's task, not again by the garbage collector.
+    future.add_done_callback(lambda done: done.cancelled() or done.exception())
+    return future
 
 
 def _ms(since: float) -> float:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -13,7 +15,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from voiceagent.db.tables import Base
+from voiceagent.db.migrate import upgrade_engine
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -30,6 +32,9 @@ def create_engine(url: str) -> AsyncEngine:
             # WAL lets the dashboard read while a turn writes; foreign keys for cascades.
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
+            # In WAL mode NORMAL still survives a crash of the process; it skips the fsync per
+            # commit that FULL pays (a power cut may lose the last commits, not corrupt them).
+            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
@@ -39,9 +44,50 @@ def create_engine(url: str) -> AsyncEngine:
 
 
 def create_sessions(engine: AsyncEngine) -> Sessions:
-    return async_sessionmaker(engine, expire_on_commit=False)
+    if engine.url.get_backend_name() != "sqlite":
+        return async_sessionmaker(engine, expire_on_commit=False)
+    return async_sessionmaker(
+        engine,
+        class_=SerialWriteSession,
+        expire_on_commit=False,
+        info={_WRITE_LOCK: asyncio.Lock()},
+    )
+
+
+_WRITE_LOCK = "voiceagent.write_lock"
+
+
+class SerialWriteSession(AsyncSession):
+    """SQLite allows one writer at a time, and a writer that finds the file locked sleeps in
+    growing steps (up to 100 ms) before it tries again. With many calls at once those sleeps
+    become the latency, so this process queues its own writers instead: `session.begin()`
+    waits for an asyncio lock, and the transaction it starts never meets a locked file from
+    this process. Reads take no lock (WAL readers never block the writer)."""
+
+    def begin(self) -> Any:
+        transaction = super().begin()
+        lock = self.info.get(_WRITE_LOCK)
+        return transaction if lock is None else _Serialised(transaction, lock)
+
+
+class _Serialised:
+    def __init__(self, transaction: Any, lock: asyncio.Lock) -> None:
+        self._transaction, self._lock = transaction, lock
+
+    async def __aenter__(self) -> Any:
+        await self._lock.acquire()
+        try:
+            return await self._transaction.__aenter__()
+        except BaseException:
+            self._lock.release()
+            raise
+
+    async def __aexit__(self, *exc: Any) -> Any:
+        try:
+            return await self._transaction.__aexit__(*exc)
+        finally:
+            self._lock.release()
 
 
 async def create_schema(engine: AsyncEngine) -> None:
-    async with engine.begin() as conn:
-        await conn.run_sync(Base.metadata.create_all)
+    await upgrade_engine(engine)  # versioned migrations (db/migrations), not create_all

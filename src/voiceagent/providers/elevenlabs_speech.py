@@ -69,7 +69,12 @@ class ElevenLabsSpeech:
         # httpx's 5 s because turns are further apart than that (the caller is talking), and a
         # fresh TLS handshake to the vendor would be paid on every turn.
         self._http = httpx.AsyncClient(
-            timeout=first_byte_timeout, limits=httpx.Limits(keepalive_expiry=30.0)
+            timeout=first_byte_timeout,
+            # Every live call may be synthesising at once; waiting for a pooled connection
+            # would eat the first-byte timeout.
+            limits=httpx.Limits(
+                max_connections=1000, max_keepalive_connections=200, keepalive_expiry=30.0
+            ),
         )
         self._client = AsyncElevenLabs(
             api_key=api_key, base_url=base_url, timeout=first_byte_timeout, httpx_client=self._http

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 import openai
 from openai import AsyncOpenAI
 
-from voiceagent.errors import LanguageError
+from voiceagent.errors import LanguageError, LanguageTimeout
 from voiceagent.observability import get_logger
 from voiceagent.providers.base import LineRequest
 from voiceagent.providers.prompts import line_prompt
@@ -152,7 +152,7 @@ class OpenAILanguage:
 
 def _translate(exc: BaseException, deadline: float) -> LanguageError:
     if isinstance(exc, TimeoutError | openai.APITimeoutError):
-        return LanguageError(f"the language model did not answer within {deadline:g} s")
+        return LanguageTimeout(f"the language model did not answer within {deadline:g} s")
     if isinstance(exc, openai.APIStatusError):
         return LanguageError(f"the language model refused the request ({exc.status_code}): {exc}")
     if isinstance(exc, openai.APIConnectionError):
