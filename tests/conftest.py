@@ -1,7 +1,14 @@
-"""Shared fixtures: settings on a fresh SQLite file, and the real app served on loopback."""
+"""Shared fixtures: settings on a fresh database, and the real app served on loopback.
+
+Every test that takes `database_url`, `make_settings` or `live_app` runs twice: on a fresh SQLite
+file (`sqlite`) and on a fresh PostgreSQL database (`postgres`) created from the server that
+VOICEAGENT_TEST_POSTGRES_URL names (CI sets it). Without it the PostgreSQL leg is skipped, and
+the run says so.
+"""
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -9,8 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
+from sqlalchemy.engine import make_url
 from twilio.request_validator import RequestValidator
 
 from voiceagent.intent.local import LocalClassifier
@@ -43,11 +52,63 @@ def _no_env_leaks(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
+POSTGRES_ENV = "VOICEAGENT_TEST_POSTGRES_URL"
+POSTGRES_URL = os.environ.get(POSTGRES_ENV, "").strip()
+POSTGRES_SKIPPED = f"PostgreSQL leg skipped: {POSTGRES_ENV} not set"
+
+
+def pytest_report_header() -> str:
+    return f"PostgreSQL leg: on ({POSTGRES_URL})" if POSTGRES_URL else POSTGRES_SKIPPED
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not POSTGRES_URL:
+        terminalreporter.write_line(POSTGRES_SKIPPED, yellow=True)
+
+
+@asynccontextmanager
+async def fresh_postgres_database(admin_url: str) -> AsyncIterator[str]:
+    """A new, empty database on the admin URL's server for one test; dropped afterwards."""
+    admin = make_url(admin_url)
+    name = f"voiceagent_test_{secrets.token_hex(6)}"
+    dsn = admin.set(drivername="postgresql").render_as_string(hide_password=False)
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    try:
+        yield admin.set(database=name).render_as_string(hide_password=False)
+    finally:
+        conn = await asyncpg.connect(dsn)
+        try:
+            # FORCE: a test that failed half-way may have left a connection open.
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param(
+            "postgres", marks=pytest.mark.skipif(not POSTGRES_URL, reason=POSTGRES_SKIPPED)
+        ),
+    ]
+)
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+        return
+    async with fresh_postgres_database(POSTGRES_URL) as url:
+        yield url
+
+
 @pytest.fixture
-def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+def make_settings(database_url: str) -> Callable[..., Settings]:
     def build(**overrides: Any) -> Settings:
         values: dict[str, Any] = {
-            "database_url": f"sqlite+aiosqlite:///{tmp_path / 'test.db'}",
+            "database_url": database_url,
             "log_level": "WARNING",
         }
         values.update(overrides)

@@ -38,7 +38,7 @@ def parse_phone(text: str) -> str:
 
 
 def mask_phone(e164: str) -> str:
-    """`+14155550123` -> `+1•••••••0123`: enough to tell calls apart in a log, no more."""
+    """`+14155550123` -> `+1••••••0123`: enough to tell calls apart in a log, no more."""
     if len(e164) <= 6:
         return "•" * len(e164)
     return e164[:2] + "•" * (len(e164) - 6) + e164[-4:]

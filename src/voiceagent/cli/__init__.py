@@ -1,4 +1,4 @@
-"""The `voiceagent` command line: serve, call, demo."""
+"""The `voiceagent` command line: serve, call, demo, purge, db."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from voiceagent.cli.admin import register as register_admin
 from voiceagent.errors import ConfigError
 from voiceagent.settings import Settings, get_settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+register_admin(app)
 # Pipes and CI logs get a readable width too (rich falls back to 80 columns there).
 console = Console(width=None if Console().is_terminal else 120)
 

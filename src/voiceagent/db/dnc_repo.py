@@ -1,0 +1,77 @@
+"""Do-not-call entries: keyword-only, one verb per function. Callers own the transaction.
+
+`repo.is_blocked` / `repo.block_number` stay where the call path already uses them; this module
+is what the DNC API needs on top (paging, a note, bulk import, removal).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from voiceagent.db.tables import DncRow
+
+# Rows per INSERT: well under SQLite's bound-parameter limit at five columns a row.
+_CHUNK = 500
+
+
+async def list_entries(
+    *, session: AsyncSession, limit: int, offset: int
+) -> tuple[Sequence[DncRow], int]:
+    total = (await session.execute(select(func.count()).select_from(DncRow))).scalar_one()
+    query = (
+        select(DncRow).order_by(DncRow.created_at.desc(), DncRow.phone).limit(limit).offset(offset)
+    )
+    return (await session.execute(query)).scalars().all(), total
+
+
+async def get_entry(*, session: AsyncSession, phone: str) -> DncRow | None:
+    return await session.get(DncRow, phone)
+
+
+async def add_entries(
+    *,
+    session: AsyncSession,
+    phones: Iterable[str],
+    source: str,
+    note: str | None,
+    at: datetime,
+    call_id: str | None = None,
+) -> set[str]:
+    """Insert the numbers not listed yet; return those this call added.
+
+    ON CONFLICT DO NOTHING rather than read-then-insert: two operators (or instances) adding the
+    same number at once both succeed, and the first entry keeps its source and time.
+    """
+    unique = list(dict.fromkeys(phones))
+    added: set[str] = set()
+    for start in range(0, len(unique), _CHUNK):
+        rows = [
+            {"phone": phone, "source": source, "call_id": call_id, "note": note, "created_at": at}
+            for phone in unique[start : start + _CHUNK]
+        ]
+        statement = (
+            _insert(session)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["phone"])
+            .returning(DncRow.phone)
+        )
+        added.update((await session.execute(statement)).scalars())
+    return added
+
+
+async def delete_entry(*, session: AsyncSession, phone: str) -> bool:
+    result = await session.execute(delete(DncRow).where(DncRow.phone == phone))
+    return bool(getattr(result, "rowcount", 0))
+
+
+def _insert(session: AsyncSession) -> Any:
+    # Both dialects spell "insert unless the key exists" the same way, from different modules.
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(DncRow)
+    return sqlite.insert(DncRow)
