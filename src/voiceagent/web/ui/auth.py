@@ -1,0 +1,137 @@
+"""Who may use the dashboard, and forms that cannot be forged from another site.
+
+With API_TOKEN set, a request is let in by the API's `Authorization: Bearer` header or by a
+session cookie. The cookie is stateless, an expiry signed with HMAC keyed by API_TOKEN, so that
+every instance accepts a cookie any other instance issued and rotating API_TOKEN logs everyone out.
+
+CSRF: the session cookie is SameSite=Strict, and every state-changing form also carries a
+double-submit token (a random cookie echoed in a hidden field or the X-CSRF-Token header). A
+double submit needs no server-side state and works when the dashboard is open (no API_TOKEN) too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from urllib.parse import quote
+
+from fastapi import Depends, HTTPException, Request, Response, status
+
+from voiceagent.settings import Settings
+
+SESSION_COOKIE = "va_session"
+CSRF_COOKIE = "va_csrf"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+SESSION_SECONDS = 12 * 3600
+LOGIN_PATH = "/ui/login"
+
+
+def _mac(key: str, message: str) -> str:
+    return hmac.new(key.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def issue_session(api_token: str, *, now: float | None = None) -> str:
+    expires = int(now if now is not None else time.time()) + SESSION_SECONDS
+    return f"{expires}.{_mac(api_token, f'dashboard-session:{expires}')}"
+
+
+def session_is_valid(api_token: str, value: str, *, now: float | None = None) -> bool:
+    expires, _, mac = value.partition(".")
+    if not expires.isdigit() or int(expires) < (now if now is not None else time.time()):
+        return False
+    return hmac.compare_digest(mac, _mac(api_token, f"dashboard-session:{expires}"))
+
+
+def api_token(request: Request) -> str | None:
+    settings: Settings = request.app.state.settings
+    return None if settings.api_token is None else settings.api_token.get_secret_value()
+
+
+def token_matches(expected: str, given: str) -> bool:
+    return secrets.compare_digest(given.encode(), expected.encode())
+
+
+def has_bearer(request: Request) -> bool:
+    expected = api_token(request)
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    return expected is not None and scheme.lower() == "bearer" and token_matches(expected, given)
+
+
+def is_logged_in(request: Request) -> bool:
+    expected = api_token(request)
+    if expected is None or has_bearer(request):
+        return True
+    return session_is_valid(expected, request.cookies.get(SESSION_COOKIE, ""))
+
+
+def require_operator(request: Request) -> None:
+    if is_logged_in(request):
+        return
+    if request.headers.get("hx-request"):
+        # htmx swaps error bodies nowhere; this header makes it load the login page instead.
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, headers={"HX-Redirect": LOGIN_PATH})
+    accept = request.headers.get("accept", "")
+    if request.method == "GET" and "text/event-stream" not in accept:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        location = f"{LOGIN_PATH}?next={quote(target, safe='')}"
+        raise HTTPException(status.HTTP_303_SEE_OTHER, headers={"Location": location})
+    raise HTTPException(
+        status.HTTP_401_UNAUTHORIZED,
+        detail=f"log in at {LOGIN_PATH} or send Authorization: Bearer <API_TOKEN>",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+def csrf_token(request: Request) -> str:
+    """The token forms must echo; minted on first use and set as a cookie by `page()`."""
+    existing = request.cookies.get(CSRF_COOKIE, "")
+    if len(existing) == 43:  # token_urlsafe(32)
+        return existing
+    minted: str | None = getattr(request.state, "csrf_minted", None)
+    if minted is None:
+        minted = secrets.token_urlsafe(32)
+        request.state.csrf_minted = minted
+    return minted
+
+
+def remember_csrf(request: Request, response: Response) -> None:
+    minted: str | None = getattr(request.state, "csrf_minted", None)
+    if minted is not None:
+        # Readable by no script and sent by no other site; the page carries its own copy.
+        response.set_cookie(
+            CSRF_COOKIE,
+            minted,
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+            path="/",
+        )
+
+
+async def check_csrf(request: Request) -> None:
+    if has_bearer(request):
+        return  # a bearer header is never sent by a browser on another site's behalf
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    sent = request.headers.get(CSRF_HEADER, "")
+    if not sent:
+        field = (await request.form()).get(CSRF_FIELD, "")
+        sent = field if isinstance(field, str) else ""
+    if not cookie or not sent or not hmac.compare_digest(cookie, sent):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail="the form's security token is missing or stale: reload the page and retry",
+        )
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site, so the login form cannot bounce anyone elsewhere."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+Operator = Depends(require_operator)
+CsrfChecked = Depends(check_csrf)

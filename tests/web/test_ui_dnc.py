@@ -1,0 +1,91 @@
+"""The do-not-call page: add, remove, search and import; what it lists is what dialling refuses."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+async def csrf_from(http: httpx.AsyncClient) -> str:
+    found = CSRF.search((await http.get("/ui/dnc")).text)
+    assert found
+    return found.group(1)
+
+
+async def test_added_number_is_listed_and_never_dialled(live_app: Any) -> None:
+    async with live_app() as live, httpx.AsyncClient(base_url=live.base_url) as http:
+        csrf = await csrf_from(http)
+        added = await http.post("/ui/dnc", data={"phone": "+1 415 555 0123", "csrf_token": csrf})
+        again = await http.post("/ui/dnc", data={"phone": "+14155550123", "csrf_token": csrf})
+        page = await http.get(added.headers["location"])
+        dialled = await live.http.post("/call/start", json={"phone": "+14155550123"})
+    assert added.headers["location"] == "/ui/dnc?done=added"
+    assert again.headers["location"] == "/ui/dnc?done=already"
+    assert "Number added" in page.text
+    assert "+14155550123" in page.text
+    assert "operator" in page.text
+    assert dialled.status_code == 409
+
+
+async def test_invalid_number_is_refused_with_the_reason(live_app: Any) -> None:
+    async with live_app() as live, httpx.AsyncClient(base_url=live.base_url) as http:
+        csrf = await csrf_from(http)
+        response = await http.post("/ui/dnc", data={"phone": "4155550123", "csrf_token": csrf})
+    assert response.status_code == 422
+    assert "international format" in response.text
+
+
+async def test_removed_number_can_be_dialled_again(live_app: Any) -> None:
+    async with live_app() as live, httpx.AsyncClient(base_url=live.base_url) as http:
+        csrf = await csrf_from(http)
+        await http.post("/ui/dnc", data={"phone": "+14155550101", "csrf_token": csrf})
+        removed = await http.post(
+            "/ui/dnc/remove", data={"phone": "+14155550101", "csrf_token": csrf}
+        )
+        unknown = await http.post(
+            "/ui/dnc/remove", data={"phone": "+14155550101", "csrf_token": csrf}
+        )
+        dialled = await live.http.post("/call/start", json={"phone": "+14155550101"})
+        await live.carrier.wait_for(dialled.json()["twilio_sid"], timeout=30)
+    assert removed.headers["location"] == "/ui/dnc?done=removed"
+    assert unknown.status_code == 404
+    assert dialled.status_code == 202
+
+
+async def test_csv_import_counts_added_listed_and_invalid(live_app: Any) -> None:
+    data = (
+        "\ufeffphone,name\n"
+        "+14155550131,Ann\n"
+        "+1 (415) 555-0132,Bob\n"
+        "+14155550131,Ann again\n"
+        "not a number,Zed\n"
+        "\n"
+        "+14155550133\n"
+    ).encode()
+    async with live_app() as live, httpx.AsyncClient(base_url=live.base_url) as http:
+        csrf = await csrf_from(http)
+        await http.post("/ui/dnc", data={"phone": "+14155550133", "csrf_token": csrf})
+        response = await http.post(
+            "/ui/dnc/import",
+            data={"csrf_token": csrf},
+            files={"file": ("numbers.csv", data, "text/csv")},
+        )
+        page = await http.get(response.headers["location"])
+        found = await http.get("/ui/dnc?q=0132")
+    # The second "+14155550131" row counts as already listed, like +14155550133 added before.
+    assert response.headers["location"] == "/ui/dnc?done=imported&added=2&already=2&invalid=1"
+    assert "2 added, 2 already listed, 1 not valid" in page.text
+    assert "3 numbers." in page.text
+    assert "1 number match" in found.text
+    assert "+14155550132" in found.text
+
+
+async def test_notice_never_echoes_the_url(live_app: Any) -> None:
+    async with live_app() as live:
+        page = await live.http.get("/ui/dnc?done=<script>&added=<b>")
+    assert "<script>" not in page.text
+    assert "<b>" not in page.text
