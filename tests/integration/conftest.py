@@ -12,7 +12,7 @@ import httpx
 import pytest
 from tests.conftest import Live
 
-from voiceagent.emulators.elevenlabs import ElevenLabsEmulator
+from voiceagent.emulators.elevenlabs import ElevenLabsBehaviour, ElevenLabsEmulator
 from voiceagent.emulators.openai import OpenAIEmulator
 from voiceagent.providers.simulated import CalleeDirectory, SimulatedCarrier
 from voiceagent.providers.wiring import build_providers
@@ -47,7 +47,9 @@ def voiced_app(make_settings: Callable[..., Settings]) -> Callable[..., Any]:
         **overrides: Any,
     ) -> AsyncIterator[Voiced]:
         openai = OpenAIEmulator()
-        elevenlabs = ElevenLabsEmulator()
+        # Audio comes in one burst unless a test paces it: warming the fixed lines' cache then
+        # takes a moment instead of seconds of synthetic real time.
+        elevenlabs = ElevenLabsEmulator(behaviour=ElevenLabsBehaviour(realtime_factor=None))
         async with (
             serve_in_background(lambda _: openai.app) as openai_server,  # type: ignore[arg-type, return-value]
             serve_in_background(lambda _: elevenlabs.app) as tts_server,  # type: ignore[arg-type, return-value]

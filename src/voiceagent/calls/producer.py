@@ -135,27 +135,65 @@ class LineProducer:
     async def _speak(
         self, job: TurnJob, queue: asyncio.Queue[str | None], stream: AudioStream
     ) -> None:
-        speech = self.ctx.providers.speech
-        assert speech is not None
+        """Voice each sentence as soon as it is written, all at once, and join them in order.
+
+        Twilio plays the file only once it has all of it, so the second sentence's synthesis
+        must not wait for the first one's to end: each starts when its text is known.
+        """
         started = time.perf_counter()
+        parts: asyncio.Queue[AudioStream | None] = asyncio.Queue()
+        dispatcher = asyncio.create_task(self._dispatch(job, queue, parts))
+        try:
+            while (part := await parts.get()) is not None:
+                async for chunk in part.read():
+                    job.stages.setdefault("tts_first_byte", _ms(started))
+                    await stream.append(chunk)
+                if part.failed:
+                    # A sentence could not be voiced: the line ends at the last one that was
+                    # (or, with nothing voiced yet, the whole line goes to <Say>).
+                    await stream.finish(failed=stream.size == 0)
+                    return
+            await stream.finish()
+        finally:
+            dispatcher.cancel()
+            await asyncio.gather(dispatcher, return_exceptions=True)
+            job.stages["tts_total"] = _ms(started)
+
+    async def _dispatch(
+        self,
+        job: TurnJob,
+        queue: asyncio.Queue[str | None],
+        parts: asyncio.Queue[AudioStream | None],
+    ) -> None:
+        cache = self.ctx.audio_cache
+        fills: list[asyncio.Task[None]] = []
         try:
             while (sentence := await queue.get()) is not None:
-                cached = self.ctx.audio_cache.get(sentence) if self.ctx.audio_cache else None
+                cached = cache.get(sentence) if cache is not None else None
                 if cached is not None:
-                    await stream.append(ulaw_of(cached))
                     job.stages.setdefault("tts_first_byte", 0.0)
+                    parts.put_nowait(AudioStream([ulaw_of(cached)], done=True))
                     continue
-                async for chunk in speech.synthesize(sentence):
-                    if "tts_first_byte" not in job.stages:
-                        job.stages["tts_first_byte"] = _ms(started)
-                    await stream.append(chunk)
+                part = AudioStream()
+                fills.append(asyncio.create_task(self._fill(job, sentence, part)))
+                parts.put_nowait(part)
+            parts.put_nowait(None)
+            await asyncio.gather(*fills)
+        finally:
+            for fill in fills:
+                fill.cancel()
+
+    async def _fill(self, job: TurnJob, sentence: str, part: AudioStream) -> None:
+        speech = self.ctx.providers.speech
+        assert speech is not None
+        try:
+            async for chunk in speech.synthesize(sentence):
+                await part.append(chunk)
         except SpeechError as exc:
             self.ctx.log.warning("tts_error", call_id=job.call_id, error=str(exc))
-            await stream.finish(failed=True)
+            await part.finish(failed=True)
             return
-        finally:
-            job.stages["tts_total"] = _ms(started)
-        await stream.finish()
+        await part.finish()
 
     async def _first_audio(
         self, job: TurnJob, stream: AudioStream, speaking: asyncio.Task[None]

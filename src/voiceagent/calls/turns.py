@@ -60,7 +60,8 @@ class TurnRunner:
             handoff_available=ctx.settings.handoff_number is not None,
         )
         self.producer = LineProducer(ctx, audio)
-        self._inflight: dict[tuple[str, int], TurnJob] = {}
+        self._inflight: dict[tuple[str, int], TurnJob] = {}  # lines being written, by turn
+        self._working: dict[tuple[str, int], asyncio.Task[str]] = {}  # webhooks being answered
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def aclose(self) -> None:
@@ -77,8 +78,55 @@ class TurnRunner:
         wait: int,
         started: float,
     ) -> str:
+        """Answer inside the budget, however slow the database or the providers are.
+
+        The work runs as its own task: when the budget is up first, a bridging line goes back
+        with a `<Redirect>` to this same turn, and the work goes on (the decision is stored,
+        the line written). The redirect, or a retry of the same webhook, joins that work.
+        """
+        log = self.ctx.log.bind(call_id=call_id, call_sid=form.get("CallSid", ""), turn=turn)
+        key = (call_id, turn) if call_id and turn is not None else None
+        work = self._working.get(key) if key is not None else None
+        if work is None:
+            work = asyncio.create_task(
+                self._answer(form=form, call_id=call_id, turn=turn, started=started, log=log)
+            )
+            work.add_done_callback(self._forget(key))
+            if key is not None:
+                self._working[key] = work
+        remaining = self.ctx.settings.webhook_budget_seconds - SAFETY_MARGIN - _since(started)
+        try:
+            return await asyncio.wait_for(asyncio.shield(work), timeout=max(0.0, remaining))
+        except TimeoutError:
+            pass
+        if key is None:
+            return await work  # no turn number to come back to: nothing to bridge with
+        job = self._inflight.get(key)
+        if wait < MAX_BRIDGES:
+            return self._bridge(key[0], key[1], wait, started, log)
+        if job is not None:
+            return await self._give_up(job.call_id, job.number, job.request, log)
+        return await work
+
+    def _forget(self, key: tuple[str, int] | None) -> Any:
+        def done(work: asyncio.Task[str]) -> None:
+            if key is not None and self._working.get(key) is work:
+                del self._working[key]
+            if not work.cancelled() and work.exception() is not None:
+                self.ctx.log.error("turn_failed", key=str(key), error=repr(work.exception()))
+
+        return done
+
+    async def _answer(
+        self,
+        *,
+        form: Mapping[str, str],
+        call_id: str | None,
+        turn: int | None,
+        started: float,
+        log: Any,
+    ) -> str:
         sid = form.get("CallSid", "")
-        log = self.ctx.log.bind(call_id=call_id, call_sid=sid, turn=turn)
         async with self.ctx.sessions() as session:
             call = await self._find(session, call_id=call_id, sid=sid)
             if call is None:
@@ -93,7 +141,7 @@ class TurnRunner:
             stored = await repo.get_turn(session=session, call_id=call.id, number=number)
             history = await repo.list_messages(session=session, call_id=call.id)
         if stored is not None:
-            return await self._replay(call.id, stored, wait, started, log)
+            return await self._replay(call.id, stored, log)
         if call.state == State.END or call.status in FINISHED:
             log.warning("webhook_after_end", turn=number)
             return twiml.hang_up()
@@ -115,12 +163,12 @@ class TurnRunner:
                 sid=sid,
             )
         except IntegrityError:
-            # The same turn raced in twice (a Twilio retry): the one stored first answers.
+            # The same turn raced in on another instance: the one stored first answers.
             async with self.ctx.sessions() as session:
                 raced = await repo.get_turn(session=session, call_id=call.id, number=number)
             if raced is None:
                 raise
-            return await self._replay(call.id, raced, wait, started, log)
+            return await self._replay(call.id, raced, log)
         self._log_decision(log, number, intent, rule, started, progress.state, decision)
 
         job = TurnJob(
@@ -134,7 +182,7 @@ class TurnRunner:
         )
         job.stages["classify"] = classify_ms
         self._start(job)
-        return await self._within_budget(job, wait, started, log)
+        return await self._final(job)
 
     def _start(self, job: TurnJob) -> None:
         key = (job.call_id, job.number)
@@ -154,40 +202,32 @@ class TurnRunner:
 
         task.add_done_callback(done)
 
-    async def _within_budget(self, job: TurnJob, wait: int, started: float, log: Any) -> str:
-        remaining = self.ctx.settings.webhook_budget_seconds - SAFETY_MARGIN - _since(started)
+    async def _final(self, job: TurnJob) -> str:
         try:
-            return await asyncio.wait_for(asyncio.shield(job.answer), timeout=max(0.0, remaining))
-        except TimeoutError:
-            pass
+            return await asyncio.shield(job.answer)
         except TurnAlreadyAnswered:
             return await self._stored_answer(job.call_id, job.number) or twiml.hang_up()
-        if wait >= MAX_BRIDGES:
-            return await self._give_up(job.call_id, job.number, job.request, log)
-        return self._bridge(job.call_id, job.number, wait, started, log)
 
-    async def _replay(
-        self, call_id: str, stored: TurnRow, wait: int, started: float, log: Any
-    ) -> str:
+    async def _replay(self, call_id: str, stored: TurnRow, log: Any) -> str:
         if stored.status == "ready":
             log.info("webhook_replayed", turn=stored.number)
             return stored.twiml
         job = self._inflight.get((call_id, stored.number))
         if job is not None:
-            return await self._within_budget(job, wait, started, log)
-        # Pending on another instance, or on one that died mid-turn: watch the database.
-        deadline = time.perf_counter() + max(
-            0.0, self.ctx.settings.webhook_budget_seconds - SAFETY_MARGIN - _since(started)
-        )
+            return await self._final(job)
+        # Pending on another instance, or on one that died mid-turn: watch the database for
+        # as long as a line can take, then answer with the script's line ourselves.
+        settings = self.ctx.settings
+        patience = settings.llm_timeout_seconds + settings.tts_first_byte_timeout_seconds + 1.0
+        deadline = time.perf_counter() + patience
         while time.perf_counter() < deadline:
             answer = await self._stored_answer(call_id, stored.number)
             if answer is not None:
                 return answer
             await asyncio.sleep(POLL_SECONDS)
-        request = self._request_from_plan(call_id, stored)
-        if wait >= MAX_BRIDGES - 1:
-            return await self._give_up(call_id, stored.number, request, log)
-        return self._bridge(call_id, stored.number, wait, started, log)
+        return await self._give_up(
+            call_id, stored.number, self._request_from_plan(call_id, stored), log
+        )
 
     async def _stored_answer(self, call_id: str, number: int) -> str | None:
         async with self.ctx.sessions() as session:

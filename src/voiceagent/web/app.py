@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -14,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from voiceagent import __version__
 from voiceagent.calls.context import Context
 from voiceagent.calls.fixed_lines import fixed_sentences
+from voiceagent.calls.retention import run_daily
 from voiceagent.calls.service import CallService
 from voiceagent.calls.turns import BRIDGES
 from voiceagent.db.engine import create_engine, create_schema, create_sessions
@@ -30,7 +32,7 @@ from voiceagent.providers.base import Providers
 from voiceagent.providers.scripted import ScriptedLanguage
 from voiceagent.script.model import SalesScript, load_script
 from voiceagent.settings import Settings
-from voiceagent.web import api, audio, dashboard, twilio_hooks
+from voiceagent.web import api, audio, dashboard, dnc_api, twilio_hooks
 from voiceagent.web.deps import Authorized
 from voiceagent.web.limits import BodySizeLimit, RateLimiter
 
@@ -87,6 +89,10 @@ def create_app(
             texts = fixed_sentences(script, BRIDGES)
             warming = asyncio.create_task(audio_cache.warm(texts, speech), name="audio-warm")
         app.state.audio_warming = warming
+        retention = asyncio.create_task(
+            run_daily(sessions=ctx.sessions, days=settings.retention_days, log=log),
+            name="retention",
+        )
         log.info(
             "service_started",
             telephony=providers.telephony.name,
@@ -96,6 +102,9 @@ def create_app(
         try:
             yield
         finally:
+            retention.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await retention
             if warming is not None:
                 warming.cancel()
             await service.turns.aclose()
@@ -111,7 +120,8 @@ def create_app(
     app = FastAPI(title="voiceagent", version=__version__, lifespan=lifespan)
     app.state.settings = settings
     app.state.call_start_limiter = RateLimiter(settings.call_start_rate_per_minute)
-    app.add_middleware(BodySizeLimit)
+    # A do-not-call CSV may be large; its route allows a little over the file for the form.
+    app.add_middleware(BodySizeLimit, per_path={"/dnc/import": dnc_api.MAX_CSV_BYTES + 64 * 1024})
 
     @app.exception_handler(VoiceAgentError)
     async def _known_error(request: Request, exc: VoiceAgentError) -> JSONResponse:
@@ -131,5 +141,6 @@ def create_app(
     app.include_router(api.router)
     app.include_router(twilio_hooks.router)
     app.include_router(audio.router)
+    app.include_router(dnc_api.router)
     app.include_router(dashboard.router)
     return app
