@@ -14,23 +14,34 @@ from voiceagent.web.app import create_app
 from voiceagent.web.server import serve_in_background
 
 
+def _app_on(
+    emulator: TwilioRestEmulator,
+    twilio_url: str,
+    make_settings: Callable[..., Settings],
+    token: str,
+) -> Callable[[str], Any]:
+    """The app with real-Twilio settings pointed at the local REST emulator."""
+
+    def build(base_url: str) -> Any:
+        settings = make_settings(
+            public_base_url=base_url,
+            twilio_account_sid=emulator.account_sid,
+            twilio_auth_token=token,
+            twilio_phone_number="+14155550100",
+            twilio_api_base_url=twilio_url,
+            calling_hours="any",
+        )
+        return create_app(settings, configure_logs=False)
+
+    return build
+
+
 async def test_calls_go_through_the_twilio_sdk_and_signed_webhooks(
     make_settings: Callable[..., Settings],
 ) -> None:
     emulator = TwilioRestEmulator()
     async with serve_in_background(lambda _: emulator.app) as twilio:  # type: ignore[arg-type,return-value]
-
-        def build(base_url: str) -> Any:
-            settings = make_settings(
-                public_base_url=base_url,
-                twilio_account_sid=emulator.account_sid,
-                twilio_auth_token=emulator.auth_token,
-                twilio_phone_number="+14155550100",
-                twilio_api_base_url=twilio.base_url,
-                calling_hours="any",
-            )
-            return create_app(settings, configure_logs=False)
-
+        build = _app_on(emulator, twilio.base_url, make_settings, emulator.auth_token)
         async with (
             serve_in_background(build) as app,
             httpx.AsyncClient(base_url=app.base_url) as http,
@@ -61,18 +72,7 @@ async def test_twilio_refusing_the_call_is_502_and_the_call_is_failed(
 ) -> None:
     emulator = TwilioRestEmulator()
     async with serve_in_background(lambda _: emulator.app) as twilio:  # type: ignore[arg-type,return-value]
-
-        def build(base_url: str) -> Any:
-            settings = make_settings(
-                public_base_url=base_url,
-                twilio_account_sid=emulator.account_sid,
-                twilio_auth_token="wrong-token",
-                twilio_phone_number="+14155550100",
-                twilio_api_base_url=twilio.base_url,
-                calling_hours="any",
-            )
-            return create_app(settings, configure_logs=False)
-
+        build = _app_on(emulator, twilio.base_url, make_settings, "wrong-token")
         async with (
             serve_in_background(build) as app,
             httpx.AsyncClient(base_url=app.base_url) as http,

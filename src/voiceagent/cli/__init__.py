@@ -16,7 +16,7 @@ from voiceagent.settings import Settings, get_settings
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 register_admin(app)
 # Pipes and CI logs get a readable width too (rich falls back to 80 columns there).
-console = Console(width=None if Console().is_terminal else 120)
+console = Console(width=None if Console().is_terminal else 160)
 
 
 def _settings(**overrides: object) -> Settings:

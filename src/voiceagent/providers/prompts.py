@@ -14,12 +14,11 @@ from dataclasses import dataclass
 
 from voiceagent.funnel.states import EndReason, Intent, Line, Outcome, State
 from voiceagent.providers.base import LineRequest
+from voiceagent.providers.scripted import script_values
 from voiceagent.script.model import SalesScript
 
 MAX_HISTORY = 8  # a short window keeps the prompt, and so the time to first token, small
 _MAX_QUOTED = 300
-_LEAD_VALUE_CHARS = 60
-_UNSAFE = re.compile(r"[{}<>\"\n\r]")
 _SPACES = re.compile(r"\s+")
 _WORDS = re.compile(r"[a-z0-9']+")
 
@@ -53,20 +52,6 @@ def intent_prompt(text: str, *, state: State, agent_line: str) -> Prompt:
         f"The caller answered: {_quote(text)}"
     )
     return Prompt(system=system, user=user)
-
-
-def script_values(script: SalesScript, lead: Mapping[str, str]) -> dict[str, str]:
-    """The values the script's {placeholders} stand for, lead fields made safe to quote."""
-    name = _lead_value(lead, "first_name") or _lead_value(lead, "name")
-    return {
-        "agent_name": script.agent_name,
-        "company": script.company,
-        "product": script.product.name,
-        "description": script.product.description,
-        "offer": script.close.offer,
-        "lead_name": name or script.lead_name_fallback,
-        "lead_company": _lead_value(lead, "company") or script.lead_company_fallback,
-    }
 
 
 def _system(script: SalesScript, values: Mapping[str, str]) -> str:
@@ -197,10 +182,3 @@ def _render(template: str, values: Mapping[str, str]) -> str:
 
 def _quote(text: str) -> str:
     return '"' + _SPACES.sub(" ", text.replace('"', "'")).strip()[:_MAX_QUOTED] + '"'
-
-
-def _lead_value(lead: Mapping[str, str], field: str) -> str:
-    value = lead.get(field)
-    if not isinstance(value, str):
-        return ""
-    return _SPACES.sub(" ", _UNSAFE.sub("", value)).strip()[:_LEAD_VALUE_CHARS]

@@ -18,7 +18,7 @@ from voiceagent.script.model import SalesScript
 # Parts that move the funnel forward: after a caller's answer they start with "Got it."
 _FORWARD = frozenset({Line.ASK_QUESTION, Line.PITCH, Line.ASK_CLOSE})
 _LEAD_VALUE_CHARS = 60
-_UNSAFE = re.compile(r"[{}<>]")
+_UNSAFE = re.compile(r"[{}<>\"\n\r]")  # template, markup and prompt-quoting syntax
 _SPACES = re.compile(r"\s+")
 
 
@@ -73,7 +73,7 @@ class _Composer:
         self.request = request
         self.last = said[-1] if said else ""
         self.said_before = " ".join(said)
-        self.values = _values(script, request.lead)
+        self.values = script_values(script, request.lead)
 
     def part(self, line: Line, slot: int) -> str:
         s, r = self.script, self.request
@@ -169,7 +169,8 @@ class _Composer:
         return " ".join(sentences)
 
 
-def _values(script: SalesScript, lead: Mapping[str, str]) -> dict[str, str]:
+def script_values(script: SalesScript, lead: Mapping[str, str]) -> dict[str, str]:
+    """The values the script's {placeholders} stand for, lead fields made safe to quote."""
     name = _lead_value(lead, "first_name") or _lead_value(lead, "name")
     return {
         "agent_name": script.agent_name,
