@@ -46,7 +46,7 @@ FINISHED = frozenset({"completed", "transferred", "failed", "busy", "no_answer",
 MAX_SPEECH_CHARS = 2000  # a longer SpeechResult is cut: no one says that much in one turn
 MAX_BRIDGES = 3  # bridging lines in a row before the turn is answered with the script's line
 BRIDGES = ("One moment.", "Just a second.", "Bear with me one moment.")
-SAFETY_MARGIN = 0.15  # seconds kept back from the budget for writing and sending the answer
+SAFETY_MARGIN = 0.25  # seconds kept back from the budget for writing and sending the answer
 POLL_SECONDS = 0.05
 
 
