@@ -46,7 +46,9 @@ def serve(
     except ConfigError as exc:
         console.print(f"[red]configuration error:[/] {exc}")
         raise typer.Exit(2) from None
-    uvicorn.run(application, host=host, port=port, log_level="warning")
+    # Twilio reuses its connections between a call's turns, seconds apart: keep them open
+    # longer than uvicorn's 5 s, so a turn never races the server closing its connection.
+    uvicorn.run(application, host=host, port=port, log_level="warning", timeout_keep_alive=30)
 
 
 @app.command()
