@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Header, Query, status
 from voiceagent.web.deps import Authorized, Service
 from voiceagent.web.limits import limit_call_starts
 from voiceagent.web.schemas import (
+    MAX_OFFSET,
     CallDetail,
     CallList,
     CallStarted,
@@ -47,7 +48,7 @@ async def start_call(
 async def list_calls(
     service: Service,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> CallList:
     rows, total = await service.list_calls(limit=limit, offset=offset)
     return CallList(calls=[CallSummary.of(row) for row in rows], total=total)

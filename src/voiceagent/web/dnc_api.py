@@ -12,7 +12,7 @@ from starlette.datastructures import UploadFile
 from voiceagent.calls import dnc
 from voiceagent.db.tables import DncRow
 from voiceagent.web.deps import Authorized, Service
-from voiceagent.web.schemas import Problem
+from voiceagent.web.schemas import MAX_OFFSET, Problem
 
 MAX_CSV_BYTES = 5 * 1024 * 1024  # a million numbers fit; a wrong file uploaded by mistake doesn't
 _CSV_TYPES = ("text/csv", "text/plain", "application/csv", "application/vnd.ms-excel")
@@ -128,7 +128,7 @@ _CSV_BODY = {
 async def list_numbers(
     service: Service,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> DncList:
     rows, total = await dnc.list_entries(sessions=service.ctx.sessions, limit=limit, offset=offset)
     return DncList(entries=[DncEntry.of(row) for row in rows], total=total)

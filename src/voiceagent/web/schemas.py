@@ -10,6 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from voiceagent.db.tables import CallRow
 
+# Paging stops here: past it a database integer overflows (and no list is that long).
+MAX_OFFSET = 2**31 - 1
+
 
 class StartCall(BaseModel):
     model_config = ConfigDict(extra="forbid")
