@@ -253,3 +253,22 @@ async def test_every_route_needs_the_token_when_api_token_is_set(
     assert allowed.status_code in (200, 201, 404)
     assert missing.status_code == wrong.status_code == 401
     assert listed["total"] == (1 if method == "POST" else 0)
+
+
+async def test_a_csv_with_bare_carriage_returns_or_nul_bytes_is_read(
+    live_app: Any,
+) -> None:
+    async with live_app() as live:
+        old_mac = await live.http.post(
+            "/dnc/import",
+            content=b"phone\r+14155550171\r+14155550172\r",
+            headers={"Content-Type": "text/csv"},
+        )
+        broken = await live.http.post(
+            "/dnc/import", content=b"+1415555\x000173\n", headers={"Content-Type": "text/csv"}
+        )
+    assert old_mac.status_code == 200
+    assert old_mac.json()["added"] == 2
+    assert broken.status_code == 200  # read, and the number reported invalid: never a 500
+    assert broken.json()["added"] == 0
+    assert len(broken.json()["invalid"]) == 1

@@ -106,6 +106,8 @@ def read_phone_column(text: str) -> list[tuple[int, str]]:
     read. Otherwise every record is data and the first column is read. A record too short to
     have the column yields an empty value, reported as invalid rather than dropped.
     """
+    # Old spreadsheets end lines with a bare CR; csv refuses one inside an unquoted field.
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     records = [
         (number, cells)
         for number, cells in enumerate(csv.reader(io.StringIO(text), _dialect(text)), start=1)

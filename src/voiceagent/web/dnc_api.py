@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from datetime import datetime
 from typing import Annotated
 
@@ -167,5 +168,10 @@ async def import_numbers(
     service: Service,
     note: Annotated[str | None, Query(max_length=500)] = None,
 ) -> ImportResult:
-    report = await dnc.import_csv(sessions=service.ctx.sessions, text=text, note=note)
+    try:
+        report = await dnc.import_csv(sessions=service.ctx.sessions, text=text, note=note)
+    except csv.Error as exc:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, detail=f"the CSV cannot be read: {exc}"
+        ) from None
     return ImportResult.model_validate(report, from_attributes=True)
