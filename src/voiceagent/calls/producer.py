@@ -99,12 +99,15 @@ class LineProducer:
             await rest
             spoken = twiml.Spoken(" ".join(said))
         await self._answer(job, spoken, job.decision)
+        answered = (spoken.text, dict(job.stages))
         await rest
         if speaking is not None:
             await speaking
         job.stages["language_total"] = job.stages.get("language_total", _ms(asked))
         for stage, ms in job.stages.items():
             self.ctx.metrics.stage_ms.labels(stage=stage).observe(ms)
+        if answered == (" ".join(said), job.stages):
+            return  # the stored line is already whole: no second write for the same row
         await records.complete_line(
             self.ctx.sessions,
             call_id=job.call_id,
