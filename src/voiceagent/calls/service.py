@@ -166,12 +166,8 @@ class CallService:
             return
         sequence = int(form["SequenceNumber"]) if form.get("SequenceNumber", "").isdigit() else None
         async with self.ctx.sessions() as session, session.begin():
-            row = (
-                await repo.get_call(session=session, call_id=call_id, lock=True)
-                if call_id
-                else await repo.get_call_by_sid(session=session, sid=sid, lock=True)
-            )
-            if row is None or (row.twilio_sid and sid and row.twilio_sid != sid):
+            row = await repo.find_webhook_call(session=session, call_id=call_id, sid=sid, lock=True)
+            if row is None:
                 log.warning("status_for_unknown_call")
                 return
             if sequence is not None:

@@ -128,7 +128,7 @@ class TurnRunner:
     ) -> str:
         sid = form.get("CallSid", "")
         async with self.ctx.sessions() as session:
-            call = await self._find(session, call_id=call_id, sid=sid)
+            call = await repo.find_webhook_call(session=session, call_id=call_id, sid=sid)
             if call is None:
                 log.warning("unknown_call", detail="webhook for a call we did not place")
                 return twiml.hang_up()
@@ -312,16 +312,6 @@ class TurnRunner:
         if intent in SAFETY_INTENTS:
             intent = local.intent
         return Heard(Intent(intent)), "model", _since(started) * 1000
-
-    async def _find(self, session: Any, *, call_id: str | None, sid: str) -> CallRow | None:
-        if call_id:
-            call = await repo.get_call(session=session, call_id=call_id)
-            # A webhook must come from the call we placed; before Calls.create returned the
-            # sid may not be stored yet, so an unset sid is accepted and filled in.
-            if call is None or (call.twilio_sid and sid and call.twilio_sid != sid):
-                return None
-            return call
-        return await repo.get_call_by_sid(session=session, sid=sid) if sid else None
 
     def _request(
         self,

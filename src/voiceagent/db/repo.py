@@ -55,6 +55,23 @@ async def get_call_by_sid(*, session: AsyncSession, sid: str, lock: bool = False
     return (await session.execute(query)).scalar_one_or_none()
 
 
+async def find_webhook_call(
+    *, session: AsyncSession, call_id: str | None, sid: str, lock: bool = False
+) -> CallRow | None:
+    """The call a Twilio webhook is about: by our id in its URL, else by its CallSid.
+
+    A webhook must come from the call we placed: a CallSid that differs from the stored one
+    is not ours. Before Calls.create has returned, the sid may not be stored yet, so an unset
+    one is accepted (and filled in by the turn).
+    """
+    if call_id:
+        call = await get_call(session=session, call_id=call_id, lock=lock)
+        if call is None or (call.twilio_sid and sid and call.twilio_sid != sid):
+            return None
+        return call
+    return await get_call_by_sid(session=session, sid=sid, lock=lock) if sid else None
+
+
 async def get_call_by_idempotency_key(*, session: AsyncSession, key: str) -> CallRow | None:
     query = select(CallRow).where(CallRow.idempotency_key == key)
     return (await session.execute(query)).scalar_one_or_none()
