@@ -37,6 +37,7 @@ from voiceagent.providers.simulated import (
     load_personas,
     twiml,
 )
+from voiceagent.web.server import serve_in_background
 
 TOKEN = "test-auth-token-0123456789abcdef"
 CALLEE = "+14155550142"
@@ -474,3 +475,28 @@ def test_twiml_gather_takes_twilio_defaults():
         twiml.parse("<Response><Gather><Dial>+1</Dial></Gather></Response>")
     with pytest.raises(twiml.TwimlError, match="root"):
         twiml.parse("<Say>hi</Say>")
+
+
+async def test_duplicate_rate_sends_a_webhook_twice_at_once() -> None:
+    seen: list[str] = []
+
+    async def voice(request: Request) -> Response:
+        seen.append(str(request.url))
+        return Response("<Response><Hangup/></Response>", media_type="application/xml")
+
+    app = Starlette(routes=[Route("/voice", voice, methods=["POST"])])
+    async with serve_in_background(lambda _: app) as server:  # type: ignore[arg-type, return-value]
+        carrier = SimulatedCarrier("t", limits=CallLimits(duplicate_rate=1.0, ring_seconds=0))
+        async with carrier:
+            sid = await carrier.place_call(
+                OutboundCall(
+                    to="+14155550101",
+                    from_="+14155550100",
+                    url=f"{server.base_url}/voice",
+                    status_callback="",
+                )
+            )
+            transcript = await carrier.wait_for(sid, timeout=10)
+    webhooks = [e for e in transcript.events if e.kind is EventKind.WEBHOOK]
+    assert len(seen) == 2
+    assert [bool(e.data.get("duplicate")) for e in webhooks] == [True, False]

@@ -57,6 +57,7 @@ class TwilioRestEmulator:
                 from_=str(form.get("From", "")),
                 url=str(form.get("Url", "")),
                 status_callback=str(form.get("StatusCallback", "")),
+                fallback_url=str(form.get("FallbackUrl", "")) or None,
             )
         )
         return JSONResponse(

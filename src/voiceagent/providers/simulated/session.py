@@ -81,6 +81,7 @@ class CallSession:
         self._simulated = 0.0  # seconds waited on the call's clock but not slept
         self._sequence = 0
         self._heard: list[str] = []
+        self._failure_code: str | None = None
         self._dice = random.Random(f"{limits.seed}:{call.to}")
 
     async def run(self) -> None:
@@ -119,8 +120,22 @@ class CallSession:
                 return
             verbs = await self._fetch(request)
             if verbs is None:
+                # Twilio's FallbackUrl: the same parameters plus ErrorCode and ErrorUrl; only
+                # when that fails too does the callee hear the application error.
+                verbs = await self._fallback(request)
+            if verbs is None:
+                self._application_error()
                 return
             request = await self._obey(verbs, request.url)
+
+    async def _fallback(self, failed: _Request) -> tuple[twiml.Verb, ...] | None:
+        fallback_url = self._call.fallback_url
+        if not fallback_url or failed.url == fallback_url:
+            return None
+        code = self._failure_code or "11200"
+        extra = {**failed.extra, "ErrorCode": code, "ErrorUrl": failed.url}
+        self._failure_code = None
+        return await self._fetch(_Request("POST", fallback_url, extra))
 
     async def _fetch(self, request: _Request) -> tuple[twiml.Verb, ...] | None:
         self.transcript.round_trips += 1
@@ -145,21 +160,25 @@ class CallSession:
             else:
                 response, ms = await self._timed(request, params)
         except httpx.HTTPError as exc:
-            self._application_error(f"{request.method} {request.url}: {exc!r}")
+            self._failed(f"{request.method} {request.url}: {exc!r}", "11205")
             return None
         self._record_webhook(request, response, ms, duplicate=False)
         if response.status_code != 200:
-            self._application_error(f"{request.url} answered HTTP {response.status_code}")
+            self._failed(f"{request.url} answered HTTP {response.status_code}", "11200")
             return None
         content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type not in _TWIML_TYPES:
-            self._application_error(f"{request.url} answered {content_type or 'no type'}")
+            self._failed(f"{request.url} answered {content_type or 'no type'}", "12300")
             return None
         try:
             return twiml.parse(response.content)
         except twiml.TwimlError as exc:
-            self._application_error(f"{request.url}: invalid TwiML: {exc}")
+            self._failed(f"{request.url}: invalid TwiML: {exc}", "12100")
             return None
+
+    def _failed(self, message: str, code: str) -> None:
+        self._error(message)
+        self._failure_code = code  # Twilio's error code, for the FallbackUrl request
 
     async def _timed(
         self, request: _Request, params: Mapping[str, str]
@@ -302,8 +321,7 @@ class CallSession:
             "ApiVersion": "2010-04-01",
         }
 
-    def _application_error(self, message: str) -> None:
-        self._error(message)
+    def _application_error(self) -> None:
         self._hear(EventKind.SAY, APPLICATION_ERROR, APPLICATION_ERROR, {"by": "carrier"})
         self._record(EventKind.HANGUP, "carrier")
 
