@@ -31,6 +31,8 @@ class TurnJob:
     started: float  # perf_counter() when the webhook arrived
     audio_id: str
     intent: str | None = None
+    # The decision's write, in flight while the line is written; awaited before any answer.
+    decided: asyncio.Future[None] | None = None
     answer: asyncio.Future[str] = field(default_factory=lambda: _answer_future())
     stages: dict[str, float] = field(default_factory=dict)
     waited_ms: float = 0.0  # time the critical path spent waiting on providers
@@ -208,6 +210,7 @@ class LineProducer:
         return bool(stream.chunks) and not (stream.failed and stream.size == 0)
 
     async def _answer(self, job: TurnJob, spoken: twiml.Spoken, decision: Decision) -> None:
+        await _decided(job)
         answer = self.render(job, spoken, decision)
         latency = _ms(job.started)
         job.stages["webhook"] = latency
@@ -254,6 +257,7 @@ class LineProducer:
             then=Then.HANG_UP,
             end_reason=EndReason.LLM_ERROR,
         )
+        await _decided(job)
         await records.record_llm_failure(
             self.ctx.sessions,
             call_id=job.call_id,
@@ -273,6 +277,12 @@ def _ending(decision: Decision) -> Decision:
     from dataclasses import replace
 
     return replace(decision, progress=replace(decision.progress, state=State.END))
+
+
+async def _decided(job: TurnJob) -> None:
+    """Nothing about a turn is stored before its decision is."""
+    if job.decided is not None:
+        await asyncio.shield(job.decided)
 
 
 def _answer_future() -> asyncio.Future[str]:

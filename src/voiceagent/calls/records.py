@@ -1,8 +1,9 @@
 """What a turn writes, in the order it happens: the decision, then the answer, then the full line.
 
 Each function is one transaction. The decision (turn row, caller message, transition, progress,
-do-not-call entry) is stored before any provider is asked for anything, so nothing the caller
-said or the funnel decided is lost when a provider fails or an instance dies mid-turn.
+do-not-call entry) is written while the line is being written, and nothing else about the turn
+is stored before it: nothing the caller said or the funnel decided is lost when a provider
+fails or an instance dies mid-turn.
 """
 
 from __future__ import annotations

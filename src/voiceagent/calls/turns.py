@@ -1,7 +1,7 @@
 """One webhook turn: load the call, classify, step the funnel, store the decision, then answer.
 
-The decision is stored (the turn row as `pending`) before any provider is asked, and the turn's
-TwiML is stored before it is returned: a retried webhook, or Twilio's `<Redirect>` after a
+The decision is stored (the turn row as `pending`) while the line is written, before anything
+else of the turn, and the turn's TwiML is stored before it is returned: a retried webhook, or Twilio's `<Redirect>` after a
 bridging line, finds the turn by its unique (call_id, number) and gets the stored answer, or
 waits for it. Every answer leaves inside WEBHOOK_BUDGET_SECONDS: when the line is late, a short
 bridging line and a `<Redirect>` keep the caller company while it is finished.
@@ -151,26 +151,6 @@ class TurnRunner:
         progress = Progress.restore(call.progress or {})
         decision = step(progress, event, self.limits)
         intent = event.intent.value if isinstance(event, Heard) else None
-        try:
-            await records.record_decision(
-                self.ctx.sessions,
-                call_id=call.id,
-                number=number,
-                speech=speech,
-                intent=intent,
-                classify_ms=classify_ms,
-                decision=decision,
-                sid=sid,
-            )
-        except IntegrityError:
-            # The same turn raced in on another instance: the one stored first answers.
-            async with self.ctx.sessions() as session:
-                raced = await repo.get_turn(session=session, call_id=call.id, number=number)
-            if raced is None:
-                raise
-            return await self._replay(call.id, raced, log)
-        self._log_decision(log, number, intent, rule, started, progress.state, decision)
-
         job = TurnJob(
             call_id=call.id,
             number=number,
@@ -181,7 +161,32 @@ class TurnRunner:
             intent=intent,
         )
         job.stages["classify"] = classify_ms
+        # The decision is written while the line is being written: the model's first sentence
+        # takes far longer than the write, so the database leaves the critical path. The line
+        # is only stored (and answered) once the decision is (see LineProducer._answer).
+        job.decided = asyncio.ensure_future(
+            records.record_decision(
+                self.ctx.sessions,
+                call_id=call.id,
+                number=number,
+                speech=speech,
+                intent=intent,
+                classify_ms=classify_ms,
+                decision=decision,
+                sid=sid,
+            )
+        )
         self._start(job)
+        try:
+            await asyncio.shield(job.decided)
+        except IntegrityError:
+            # The same turn raced in on another instance: the one stored first answers.
+            async with self.ctx.sessions() as session:
+                raced = await repo.get_turn(session=session, call_id=call.id, number=number)
+            if raced is None:
+                raise
+            return await self._replay(call.id, raced, log)
+        self._log_decision(log, number, intent, rule, started, progress.state, decision)
         return await self._final(job)
 
     def _start(self, job: TurnJob) -> None:
@@ -195,7 +200,8 @@ class TurnRunner:
             self._inflight.pop(key, None)
             if not finished.cancelled() and finished.exception() is not None:
                 error = finished.exception()
-                if not isinstance(error, TurnAlreadyAnswered):
+                # Answered elsewhere, or never decided here (a cross-instance race): not a failure.
+                if not isinstance(error, TurnAlreadyAnswered | IntegrityError):
                     self.ctx.log.error(
                         "turn_failed", call_id=job.call_id, turn=job.number, error=repr(error)
                     )
