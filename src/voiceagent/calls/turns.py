@@ -3,8 +3,9 @@
 The decision is stored (the turn row as `pending`) while the line is written, before anything
 else of the turn, and the turn's TwiML is stored before it is returned: a retried webhook, or
 Twilio's `<Redirect>` after a bridging line, finds the turn by its unique (call_id, number) and
-gets the stored answer, or waits for it. Every answer leaves inside WEBHOOK_BUDGET_SECONDS: when the line is late, a short
-bridging line and a `<Redirect>` keep the caller company while it is finished.
+gets the stored answer, or waits for it. Every answer leaves inside WEBHOOK_BUDGET_SECONDS:
+when the line is late, a short bridging line and a `<Redirect>` keep the caller company while
+it is finished.
 """
 
 from __future__ import annotations
