@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from voiceagent.calls import records, twiml
 from voiceagent.calls.audio import AudioStore, AudioStream
@@ -43,18 +43,19 @@ class LineProducer:
         self.ctx = ctx
         self.audio = audio
 
-    def render(self, job: TurnJob, spoken: twiml.Spoken, decision: Decision) -> str:
+    def render(self, call_id: str, number: int, spoken: twiml.Spoken, then: Then) -> str:
+        """The TwiML for a turn's line and what follows it (listen, transfer, hang up)."""
         settings = self.ctx.settings
-        if decision.then is Then.LISTEN:
+        if then is Then.LISTEN:
             return twiml.listen(
                 spoken,
-                action=self.ctx.voice_url(job.call_id, job.number + 1),
+                action=self.ctx.voice_url(call_id, number + 1),
                 timeout=settings.gather_timeout_seconds,
                 hints=self.ctx.hints,
             )
-        if decision.then is Then.TRANSFER and settings.handoff_number:
+        if then is Then.TRANSFER and settings.handoff_number:
             return twiml.transfer(
-                spoken, number=settings.handoff_number, action=self.ctx.dial_url(job.call_id)
+                spoken, number=settings.handoff_number, action=self.ctx.dial_url(call_id)
             )
         return twiml.hang_up(spoken)
 
@@ -211,7 +212,7 @@ class LineProducer:
 
     async def _answer(self, job: TurnJob, spoken: twiml.Spoken, decision: Decision) -> None:
         await _decided(job)
-        answer = self.render(job, spoken, decision)
+        answer = self.render(job.call_id, job.number, spoken, decision.then)
         latency = _ms(job.started)
         job.stages["webhook"] = latency
         job.stages["overhead"] = max(0.0, latency - job.waited_ms)
@@ -274,8 +275,6 @@ class TurnAlreadyAnswered(Exception):
 
 
 def _ending(decision: Decision) -> Decision:
-    from dataclasses import replace
-
     return replace(decision, progress=replace(decision.progress, state=State.END))
 
 

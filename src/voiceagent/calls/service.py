@@ -34,7 +34,6 @@ TWILIO_STATUS: dict[str, str] = {
     "canceled": "canceled",
 }
 _RANK = {"queued": 0, "ringing": 1, "in_progress": 2}
-TERMINAL = FINISHED
 
 
 class CallService:
@@ -175,16 +174,16 @@ class CallService:
                     log.info("status_out_of_order", sequence=sequence)
                     return
                 row.status_sequence = sequence
-            if row.status in TERMINAL or _RANK.get(status, 3) < _RANK.get(row.status, 3):
+            if row.status in FINISHED or _RANK.get(status, 3) < _RANK.get(row.status, 3):
                 # A finished or transferred call never goes back (e.g. completed -> ringing).
-                if status in TERMINAL and row.duration_seconds is None:
+                if status in FINISHED and row.duration_seconds is None:
                     row.duration_seconds = _duration(form)
                 return
             row.status = status
             now = utcnow()
             if status == "in_progress":
                 row.answered_at = row.answered_at or now
-            if status in TERMINAL:
+            if status in FINISHED:
                 row.ended_at = row.ended_at or now
                 row.duration_seconds = _duration(form)
                 if status == "failed" and row.end_reason is None:

@@ -106,7 +106,7 @@ class TurnRunner:
         if wait < MAX_BRIDGES:
             return self._bridge(key[0], key[1], wait, started, log)
         if job is not None:
-            return await self._give_up(job.call_id, job.number, job.request, log)
+            return await self._give_up(job.call_id, job.number, job.request, job.decision.then, log)
         return await work
 
     def _forget(self, key: tuple[str, int] | None) -> Any:
@@ -232,9 +232,9 @@ class TurnRunner:
             if answer is not None:
                 return answer
             await asyncio.sleep(POLL_SECONDS)
-        return await self._give_up(
-            call_id, stored.number, self._request_from_plan(call_id, stored), log
-        )
+        request = self._request_from_plan(call_id, stored)
+        then = Then((stored.plan or {}).get("then", Then.LISTEN.value))
+        return await self._give_up(call_id, stored.number, request, then, log)
 
     async def _stored_answer(self, call_id: str, number: int) -> str | None:
         async with self.ctx.sessions() as session:
@@ -264,20 +264,15 @@ class TurnRunner:
         self.audio.open(audio_id, AudioStream([ulaw_of(cached)], done=True))
         return self.ctx.audio_url(audio_id)
 
-    async def _give_up(self, call_id: str, number: int, request: LineRequest, log: Any) -> str:
-        """The line is still not there after every bridge: answer with the script's line."""
+    async def _give_up(
+        self, call_id: str, number: int, request: LineRequest, then: Then, log: Any
+    ) -> str:
+        """The line is still not there after every bridge: answer with the script's line.
+
+        What follows the line is the funnel's decision, as for any answer (a transfer dials).
+        """
         text = self.ctx.fallback.compose(request)
-        decision_then = Then.HANG_UP if request.end_reason else Then.LISTEN
-        spoken = twiml.Spoken(text)
-        if decision_then is Then.LISTEN:
-            answer = twiml.listen(
-                spoken,
-                action=self.ctx.voice_url(call_id, number + 1),
-                timeout=self.ctx.settings.gather_timeout_seconds,
-                hints=self.ctx.hints,
-            )
-        else:
-            answer = twiml.hang_up(spoken)
+        answer = self.producer.render(call_id, number, twiml.Spoken(text), then)
         stored = await records.record_answer(
             self.ctx.sessions,
             call_id=call_id,

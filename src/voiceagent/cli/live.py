@@ -13,13 +13,13 @@ import httpx
 from rich.console import Console
 from rich.markup import escape
 
+from voiceagent.calls.turns import FINISHED
 from voiceagent.phone import mask_phone
 from voiceagent.providers.base import Providers
 from voiceagent.settings import Settings
 from voiceagent.web.app import create_app
 from voiceagent.web.server import serve_in_background
 
-FINAL_STATUSES = frozenset({"completed", "transferred", "failed", "busy", "no_answer", "canceled"})
 STATE_STYLE = {
     "INIT": "dim",
     "INTRO": "cyan",
@@ -113,7 +113,7 @@ class CallFollower:
         deadline = loop.time() + timeout
         while True:
             call = await self.catch_up()
-            if call["status"] in FINAL_STATUSES or loop.time() > deadline:
+            if call["status"] in FINISHED or loop.time() > deadline:
                 return call
             await asyncio.sleep(poll)
 
