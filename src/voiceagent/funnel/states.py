@@ -46,6 +46,41 @@ SAFETY_INTENTS: frozenset[Intent] = frozenset(
 )
 
 
+class Act(StrEnum):
+    """What the caller's turn does, beside what it means for the funnel (its `Intent`).
+
+    One act per turn. A question carries its topic and an objection its kind after a colon, so
+    the act is one stored string ("question:price", "objection:call_later").
+    """
+
+    NONE = "none"  # hold-ons, noise, talk aimed at someone else, a safety request alone
+    ANSWER = "answer"  # a reply to the pending question: yes, no, or a fact
+    QUESTION_PRICE = "question:price"
+    QUESTION_HOW_IT_WORKS = "question:how_it_works"  # also "tell me more"
+    QUESTION_WHO_IS_CALLING = "question:who_is_calling"
+    QUESTION_WHY_ME = "question:why_me"  # "why me?", "how did you get my number?"
+    QUESTION_RECORDED = "question:recorded"
+    OBJECTION_HAS_PROVIDER = "objection:has_provider"
+    OBJECTION_NO_BUDGET = "objection:no_budget"
+    OBJECTION_CALL_LATER = "objection:call_later"  # bad time, call me later / tomorrow
+    OBJECTION_SEND_EMAIL = "objection:send_email"
+    OBJECTION_NOT_DECISION_MAKER = "objection:not_decision_maker"
+    WRONG_NUMBER = "wrong_number"
+    HOSTILE = "hostile"
+    OTHER_LANGUAGE = "other_language"
+
+    @property
+    def kind(self) -> str:
+        """"question", "objection", or the act itself."""
+        return self.value.split(":", 1)[0]
+
+    @property
+    def detail(self) -> str | None:
+        """The question's topic or the objection's kind; None for the other acts."""
+        _, _, detail = self.value.partition(":")
+        return detail or None
+
+
 class EndReason(StrEnum):
     COMPLETED = "completed"
     NOT_INTERESTED = "not_interested"
