@@ -12,9 +12,10 @@ from voiceagent.funnel.engine import (
     TransitionNotAllowed,
     step,
 )
-from voiceagent.funnel.states import EndReason, Intent, Line, Outcome, State
+from voiceagent.funnel.states import Act, EndReason, Intent, Line, Outcome, State
 
 __all__ = [
+    "Act",
     "Answered",
     "Decision",
     "EndReason",

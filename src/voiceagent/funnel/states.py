@@ -71,7 +71,7 @@ class Act(StrEnum):
 
     @property
     def kind(self) -> str:
-        """"question", "objection", or the act itself."""
+        """ "question", "objection", or the act itself."""
         return self.value.split(":", 1)[0]
 
     @property
@@ -93,11 +93,16 @@ class EndReason(StrEnum):
     LLM_ERROR = "llm_error"
     TELEPHONY_ERROR = "telephony_error"
     VOICEMAIL = "voicemail"
+    CALLBACK_REQUESTED = "callback_requested"
+    WRONG_NUMBER = "wrong_number"
+    OTHER_LANGUAGE = "other_language"
 
 
 class Outcome(StrEnum):
-    CONVERTED = "converted"
+    CONVERTED = "converted"  # a clear yes to the close ask, and nothing else
     DECLINED = "declined"
+    CALLBACK = "callback"  # asked to be called at another time (the time is stored)
+    FOLLOW_UP = "follow_up"  # asked for an email instead (the address is stored)
 
 
 class Line(StrEnum):
@@ -116,6 +121,13 @@ class Line(StrEnum):
     TRANSFER = "transfer"  # "Transferring you now"
     CANNOT_TRANSFER = "cannot_transfer"  # no HANDOFF_NUMBER: can't transfer right now
     GOODBYE = "goodbye"  # the closing line, chosen by end reason and outcome
+    ANSWER_QUESTION = "answer_question"  # the script's answer to the caller's question (topic)
+    ASK_CALLBACK_TIME = "ask_callback_time"  # "when would be a better time?"
+    CONFIRM_CALLBACK = "confirm_callback"  # repeats back the time heard
+    ASK_EMAIL = "ask_email"  # "what's the best email address?"
+    CONFIRM_EMAIL = "confirm_email"  # repeats back the address
+    CALM = "calm"  # one calm line to a hostile caller
+    OTHER_LANGUAGE = "other_language"  # one line in the caller's language, with a goodbye
 
 
 # Lines the script always writes itself, whatever the model: compliance wants their words exact
@@ -129,5 +141,9 @@ SCRIPTED_LINES: frozenset[Line] = frozenset(
         Line.GOODBYE,
         Line.TRANSFER,
         Line.CANNOT_TRANSFER,
+        Line.CONFIRM_CALLBACK,
+        Line.CONFIRM_EMAIL,
+        Line.CALM,
+        Line.OTHER_LANGUAGE,
     }
 )

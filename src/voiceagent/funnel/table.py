@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from voiceagent.funnel.states import EndReason, Intent, Line, Outcome, State
+from voiceagent.funnel.states import Act, EndReason, Intent, Line, Outcome, State
 
 
 class Move(StrEnum):
@@ -22,7 +22,10 @@ class Move(StrEnum):
     OBJECTION = "objection"  # answer the objection once; the next one ends the call
     DISCLOSE = "disclose"  # say plainly that this is an AI, then repeat the prompt
     HANDOFF = "handoff"  # transfer to HANDOFF_NUMBER, or say we can't and end
-    END = "end"  # say goodbye and hang up
+    END = "end"  # say goodbye (or the rule's own lines) and hang up
+    ANSWER = "answer"  # answer the caller's question from the script, ask the prompt again
+    CALLBACK = "callback"  # confirm the time heard and end; with no time heard, ask for one once
+    FOLLOW_UP = "follow_up"  # confirm the email address and end; with none known, ask once
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +35,7 @@ class Rule:
     outcome: Outcome | None = None
     block_number: bool = False  # add the number to the do-not-call list
     note: str = ""  # why: shown in the README's funnel table
+    lines: tuple[Line, ...] = ()  # END only: what is said instead of a plain goodbye
 
 
 LIVE_STATES: tuple[State, ...] = (State.INIT, State.INTRO, State.QUALIFY, State.PITCH, State.CLOSE)
@@ -116,6 +120,86 @@ for _state in LIVE_STATES:
         TABLE.setdefault((_state, _intent), _rule)
 
 
+# What a caller's act does, in every state after INIT. An act rule is read before the intent's
+# rule, but after the safety intents: "wrong number, and stop calling" is a do-not-call.
+# Plain answers (`Act.ANSWER`) and `Act.NONE` have no rule here: the intent decides.
+_ANSWER_QUESTION = Rule(
+    Move.ANSWER, note="answer from the script's FAQ, then ask the pending question again"
+)
+_CALLBACK = Rule(
+    Move.CALLBACK,
+    EndReason.CALLBACK_REQUESTED,
+    Outcome.CALLBACK,
+    note="repeat the time heard back, store it, end politely; no time heard: ask once",
+)
+_FOLLOW_UP = Rule(
+    Move.FOLLOW_UP,
+    EndReason.COMPLETED,
+    Outcome.FOLLOW_UP,
+    note="confirm the email address, store a follow-up, end politely; none known: ask once",
+)
+_WRONG_NUMBER = Rule(
+    Move.END,
+    EndReason.WRONG_NUMBER,
+    block_number=True,
+    note="apologise (the goodbye for a wrong number), end, never dial the number again",
+)
+_HOSTILE = Rule(
+    Move.END,
+    EndReason.NOT_INTERESTED,
+    lines=(Line.CALM,),
+    note="one calm line that ends the call politely",
+)
+_OTHER_LANGUAGE = Rule(
+    Move.END,
+    EndReason.OTHER_LANGUAGE,
+    lines=(Line.OTHER_LANGUAGE,),
+    note="one line in the caller's language, with a goodbye",
+)
+QUESTIONS: tuple[Act, ...] = tuple(act for act in Act if act.kind == "question")
+OBJECTIONS: tuple[Act, ...] = (
+    Act.OBJECTION_HAS_PROVIDER,
+    Act.OBJECTION_NO_BUDGET,
+    Act.OBJECTION_NOT_DECISION_MAKER,
+)
+HANDLED_ACTS: tuple[Act, ...] = (
+    *QUESTIONS,
+    *OBJECTIONS,
+    Act.OBJECTION_CALL_LATER,
+    Act.OBJECTION_SEND_EMAIL,
+    Act.WRONG_NUMBER,
+    Act.HOSTILE,
+    Act.OTHER_LANGUAGE,
+)
+ACT_STATES: tuple[State, ...] = (State.INTRO, State.QUALIFY, State.PITCH, State.CLOSE)
+
+
+def _objection(state: State) -> Rule:
+    if state is State.CLOSE:
+        return Rule(
+            Move.OBJECTION,
+            EndReason.COMPLETED,
+            Outcome.DECLINED,
+            note="the script's answer for that kind, once; a second no is declined",
+        )
+    return Rule(
+        Move.OBJECTION,
+        EndReason.NOT_INTERESTED,
+        note="the script's answer for that kind, once per state; a second no ends",
+    )
+
+
+ACTS: dict[tuple[State, Act], Rule] = {}
+for _state in ACT_STATES:
+    ACTS |= {(_state, act): _ANSWER_QUESTION for act in QUESTIONS}
+    ACTS |= {(_state, act): _objection(_state) for act in OBJECTIONS}
+    ACTS[(_state, Act.OBJECTION_CALL_LATER)] = _CALLBACK
+    ACTS[(_state, Act.OBJECTION_SEND_EMAIL)] = _FOLLOW_UP
+    ACTS[(_state, Act.WRONG_NUMBER)] = _WRONG_NUMBER
+    ACTS[(_state, Act.HOSTILE)] = _HOSTILE
+    ACTS[(_state, Act.OTHER_LANGUAGE)] = _OTHER_LANGUAGE
+
+
 class FunnelTableError(Exception):
     """The transition table is inconsistent (raised at import, never at call time)."""
 
@@ -130,13 +214,26 @@ def _targets(state: State, rule: Rule) -> set[State]:
         return {state, NEXT[state]}
     if rule.move in (Move.OBJECTION, Move.DISCLOSE):
         return {state, State.END}
+    if rule.move is Move.ANSWER:
+        # A question answered in QUALIFY may also answer the pending question: the funnel moves on.
+        return {state, NEXT[state]} if state is State.QUALIFY else {state}
+    if rule.move in (Move.CALLBACK, Move.FOLLOW_UP):
+        return {state, State.END}
     return {State.END}
 
 
-def validate(table: dict[tuple[State, Intent], Rule]) -> None:
+def validate(
+    table: dict[tuple[State, Intent], Rule], acts: dict[tuple[State, Act], Rule] | None = None
+) -> None:
     missing = [(s, i) for s in LIVE_STATES for i in Intent if (s, i) not in table]
     if missing:
         raise FunnelTableError(f"no rule for {missing}")
+    acts = ACTS if acts is None else acts
+    missing_acts = [(s, a) for s in ACT_STATES for a in HANDLED_ACTS if (s, a) not in acts]
+    if missing_acts:
+        raise FunnelTableError(f"no rule for the acts {missing_acts}")
+    if any(rule.lines and rule.move is not Move.END for rule in (*table.values(), *acts.values())):
+        raise FunnelTableError("only an END rule may name its own lines")
     if any(state is State.END for state, _ in table):
         raise FunnelTableError("END has no exits, but the table defines one")
     starts = [s for s in LIVE_STATES if s not in {t for s2 in NEXT for t in [NEXT[s2]]}]
@@ -155,4 +252,4 @@ def validate(table: dict[tuple[State, Intent], Rule]) -> None:
         raise FunnelTableError(f"unreachable states: {sorted(unreachable)}")
 
 
-validate(TABLE)
+validate(TABLE, ACTS)
