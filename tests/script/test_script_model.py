@@ -113,7 +113,14 @@ INVALID: list[tuple[str, Edit, str]] = [
     ("disclosure without AI", _set("ai_disclosure.0", "I'm a helper."), "ai_disclosure.1"),
     ("opening without AI", _set("opening.with_ai.0", "Hi, {agent_name}, {company}."), "with_ai.1"),
     ("opening without agent", _set("opening.without_ai.0", "Hi from {company}."), "without_ai.1"),
-    ("empty keywords", _set("objections.0.keywords", []), "objections.1.keywords"),
+    ("disclosure says yes first", _set("ai_disclosure.0", "Yes, I'm an AI."), "ai_disclosure.1"),
+    ("no price answer", _set("faq.price", []), "faq.price: must not be empty"),
+    ("no objection kind", _set("objections.no_budget", []), "objections.no_budget"),
+    ("unknown fact", _set("acknowledge_facts.0.say.0", "{headcount} people."), "{headcount}"),
+    ("fact in a callback", _set("callback.confirm.0", "At {email}."), "{email}"),
+    ("bad field name", _set("qualifying_questions.0.field", "Payroll Tool"), "field"),
+    ("count without units", _set("qualifying_questions.1.units", []), "units"),
+    ("no english line", _set("other_language", {"es": "Adiós."}), "other_language"),
     ("too long", _set("ask_time.0", "word " * 100), "ask_time.1"),
 ]
 
@@ -169,11 +176,11 @@ def test_a_missing_file_is_a_config_error(tmp_path: Path) -> None:
 
 def test_optional_fields_have_defaults(tmp_path: Path) -> None:
     data = bundled_data()
-    for key in ("disclose_ai_in_opening", "transfer", "objections", "lead_name_fallback"):
+    for key in ("disclose_ai_in_opening", "transfer", "acknowledge_facts", "lead_name_fallback"):
         del data[key]
     del data["goodbyes"]["voicemail"]
     script = load_script(write(tmp_path, data))
     assert script.disclose_ai_in_opening is True
     assert script.transfer == "Transferring you now."
-    assert script.objections == []
+    assert script.acknowledge_facts == []
     assert script.goodbyes.voicemail == []

@@ -13,9 +13,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from voiceagent.funnel.states import EndReason, Line, Outcome, State
+from voiceagent.funnel.states import Act, EndReason, Line, Outcome, State
 from voiceagent.providers.base import LanguageModel, LineRequest, Utterance
-from voiceagent.providers.scripted import ScriptedLanguage
+from voiceagent.providers.scripted import ScriptedLanguage, script_values
 from voiceagent.script.model import SalesScript, load_script
 
 SCRIPT = load_script()
@@ -215,22 +215,82 @@ def test_transfer_is_the_exact_spec_line() -> None:
 
 
 @pytest.mark.parametrize(
-    ("caller", "answers"),
+    ("act", "pool"),
     [
-        ("that sounds expensive", 0),
-        ("How much does it cost?", 0),
-        ("we already have a tool for that", 1),
-        ("We use Gusto", 1),
-        ("I'm really busy right now", 2),
-        ("just send me an email", 3),
-        ("hmm I don't know", None),
-        ("", None),
+        (Act.OBJECTION_HAS_PROVIDER, SCRIPT.objections.has_provider),
+        (Act.OBJECTION_NO_BUDGET, SCRIPT.objections.no_budget),
+        (Act.OBJECTION_NOT_DECISION_MAKER, SCRIPT.objections.not_decision_maker),
+        (Act.ANSWER, SCRIPT.objections.other),
+        (Act.NONE, SCRIPT.objections.other),
     ],
 )
-def test_objection_answer_follows_the_callers_words(caller: str, answers: int | None) -> None:
-    pool = SCRIPT.objection_default if answers is None else SCRIPT.objections[answers].say
-    text = LANGUAGE.compose(request(Line.HANDLE_OBJECTION, caller_text=caller, state=State.PITCH))
-    assert text in pool
+def test_objection_answer_follows_the_kind_of_objection(act: Act, pool: list[str]) -> None:
+    text = LANGUAGE.compose(request(Line.HANDLE_OBJECTION, act=act, state=State.PITCH))
+    assert text in [p.format_map(script_values(SCRIPT, {})) for p in pool]
+
+
+@pytest.mark.parametrize(
+    ("act", "pool"),
+    [
+        (Act.QUESTION_PRICE, SCRIPT.faq.price),
+        (Act.QUESTION_HOW_IT_WORKS, SCRIPT.faq.how_it_works),
+        (Act.QUESTION_WHO_IS_CALLING, SCRIPT.faq.who_is_calling),
+        (Act.QUESTION_WHY_ME, SCRIPT.faq.why_me),
+        (Act.QUESTION_RECORDED, SCRIPT.faq.recorded),
+    ],
+)
+def test_a_question_gets_the_scripts_answer_for_its_topic(act: Act, pool: list[str]) -> None:
+    text = LANGUAGE.compose(request(Line.ANSWER_QUESTION, act=act, state=State.PITCH))
+    assert text in [p.format_map(script_values(SCRIPT, {})) for p in pool]
+
+
+def test_new_facts_are_said_back_in_the_callers_own_words() -> None:
+    facts = {"employees": "forty", "payroll_tool": "spreadsheets"}
+    text = LANGUAGE.compose(
+        request(
+            Line.PITCH,
+            Line.ASK_INTEREST,
+            caller_text="we're like 40 people, mostly on spreadsheets",
+            facts=facts,
+            new_facts=("employees", "payroll_tool"),
+            state=State.PITCH,
+        )
+    )
+    assert text.startswith("Forty people")
+    assert "spreadsheets" in text.split(".")[0]
+    assert "manual work" in text or "keep on top of" in text
+
+
+def test_a_fact_condition_is_honoured() -> None:
+    facts = {"employees": "twelve", "payroll_tool": "Gusto"}
+    text = LANGUAGE.compose(
+        request(Line.PITCH, caller_text="Gusto", facts=facts, new_facts=("payroll_tool",))
+    )
+    assert text.startswith(("Twelve people on Gusto", "Okay, twelve people with Gusto"))
+    assert "manual work" not in text
+
+
+def test_the_callback_and_the_email_are_repeated_back() -> None:
+    callback = LANGUAGE.compose(
+        request(Line.CONFIRM_CALLBACK, Line.GOODBYE, callback_time="tomorrow at 10 am")
+    )
+    assert "tomorrow at 10 am" in callback
+    email = LANGUAGE.compose(request(Line.CONFIRM_EMAIL, Line.GOODBYE, email="jo@acme.com"))
+    assert "jo@acme.com" in email
+
+
+def test_another_language_is_answered_in_it_with_english_for_the_rest() -> None:
+    assert LANGUAGE.compose(request(Line.OTHER_LANGUAGE, language="es")).startswith("Lo siento")
+    assert LANGUAGE.compose(request(Line.OTHER_LANGUAGE, language="zz")) == (
+        SCRIPT.other_language["en"]
+    )
+
+
+def test_the_disclosure_never_starts_with_yes() -> None:
+    for turn in range(12):
+        text = LANGUAGE.compose(request(Line.DISCLOSE_AI, turn=turn))
+        assert not text.lower().startswith(("yes", "yeah"))
+        assert "AI" in text
 
 
 def test_moving_forward_after_an_answer_is_acknowledged() -> None:
@@ -261,7 +321,8 @@ def test_lead_fields_cannot_inject_braces_or_markup() -> None:
 
 def test_a_one_question_script_with_single_phrasings_still_works() -> None:
     script = script_with(
-        qualifying_questions=[{"ask": "What do you use for payroll?"}],
+        qualifying_questions=[{"field": "tool", "ask": "What do you use for payroll?"}],
+        acknowledge_facts=[],
         still_there="Still there?",
     )
     language = ScriptedLanguage(script)
@@ -289,6 +350,12 @@ requests = st.builds(
         max_size=6,
     ).map(tuple),
     lead=st.dictionaries(st.sampled_from(["name", "first_name", "company"]), st.text(max_size=20)),
+    act=st.sampled_from(Act),
+    facts=st.dictionaries(st.sampled_from(["employees", "payroll_tool"]), st.text(max_size=20)),
+    new_facts=st.lists(st.sampled_from(["employees", "payroll_tool"]), max_size=2).map(tuple),
+    callback_time=st.text(max_size=20),
+    email=st.text(max_size=20),
+    language=st.sampled_from(["", "es", "fr", "xx"]),
 )
 
 

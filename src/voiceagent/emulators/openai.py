@@ -37,6 +37,7 @@ _ERRORS: dict[int, tuple[str, str, str | None]] = {
 _HANG_LIMIT = 60.0  # a hung request still ends, so a forgotten client cannot block shutdown
 _QUOTED_QUESTION = re.compile(r'"([^"]{3,200}\?)"')
 _TOKEN = re.compile(r"\s*\S+")
+_SCRIPT_FACT = re.compile(r'fact from the script[^:]*: "([^"]{3,300})"')
 
 
 @dataclass
@@ -199,12 +200,18 @@ def default_reply(messages: Messages) -> str:
     )
     # The last quoted question is the one the line should ask; earlier ones are the caller's.
     questions = _QUOTED_QUESTION.findall(last)
+    # Like a model that follows the prompt: it answers with the script's fact when given one.
+    fact = _SCRIPT_FACT.search(last)
     if "AI assistant" in last and "first sentence" in last:
-        opener = "Yes, I'm an AI assistant."
+        opener = "I'm an AI assistant."
+    elif fact:
+        opener = fact.group(1)
     else:
         opener = "Thanks for taking my call."
     if questions:
         return f"{opener} {questions[-1]}"
+    if fact:
+        return opener
     return f"{opener} I think we could save your team a lot of time on this."
 
 

@@ -10,7 +10,11 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from voiceagent.funnel.states import EndReason, Intent, Line, Outcome, State
+from voiceagent.funnel.states import Act, EndReason, Intent, Line, Outcome, State
+
+# Re-exported: the classifier types moved to `intent`, which must not import providers.
+from voiceagent.intent.types import Classification as Classification
+from voiceagent.intent.types import Classifier as Classifier
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +38,12 @@ class LineRequest:
     caller_text: str = ""  # the caller's last words ("" at the start or after silence)
     history: tuple[Utterance, ...] = ()
     lead: Mapping[str, str] = field(default_factory=dict)
+    act: Act = Act.NONE  # what the caller's last words did (a question's topic, an objection)
+    facts: Mapping[str, str] = field(default_factory=dict)  # answers so far, as the agent says them
+    new_facts: tuple[str, ...] = ()  # the fields the caller's last words gave
+    callback_time: str = ""  # the callback time heard, as the agent repeats it back
+    email: str = ""  # where a follow-up goes
+    language: str = ""  # the caller's language when it is not English (ISO code)
 
 
 class LanguageModel(Protocol):
@@ -66,16 +76,6 @@ class Speech(Protocol):
     def synthesize(self, text: str) -> AsyncIterator[bytes]:
         """Yield audio chunks as they arrive; raises SpeechError on failure or timeout."""
         ...
-
-
-@dataclass(frozen=True, slots=True)
-class Classification:
-    intent: Intent
-    reason: str  # the rule or model that decided, for logs and debugging
-
-
-class Classifier(Protocol):
-    def classify(self, text: str) -> Classification: ...
 
 
 @dataclass(frozen=True, slots=True)

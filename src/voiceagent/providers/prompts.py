@@ -12,15 +12,14 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from voiceagent.funnel.states import EndReason, Intent, Line, Outcome, State
+from voiceagent.funnel.states import Act, EndReason, Intent, Line, Outcome, State
 from voiceagent.providers.base import LineRequest
-from voiceagent.providers.scripted import script_values
+from voiceagent.providers.scripted import faq_answers, objection_answers, script_values
 from voiceagent.script.model import SalesScript
 
 MAX_HISTORY = 8  # a short window keeps the prompt, and so the time to first token, small
 _MAX_QUOTED = 300
 _SPACES = re.compile(r"\s+")
-_WORDS = re.compile(r"[a-z0-9']+")
 
 FUNNEL_INTENTS: tuple[Intent, ...] = (Intent.INTERESTED, Intent.NOT_INTERESTED, Intent.UNCLEAR)
 
@@ -81,8 +80,20 @@ def _user(script: SalesScript, request: LineRequest, values: Mapping[str, str]) 
         parts.append(f"The call so far:\n{said}")
     if request.caller_text.strip():
         parts.append(f"The caller just said: {_quote(request.caller_text)}")
+        if request.act is not Act.NONE:
+            parts.append(f"What the caller did: {_ACTS.get(request.act, request.act.value)}.")
     elif request.history:
         parts.append("The caller said nothing.")
+    if request.facts:
+        known = "; ".join(
+            f"{name.replace('_', ' ')}: {_quote(v)}" for name, v in request.facts.items()
+        )
+        parts.append(f"What the caller has told you so far: {known}.")
+    if request.new_facts:
+        parts.append(
+            "Start by briefly acknowledging what the caller just told you, in their own facts "
+            "(for example: 'Forty people on spreadsheets, that's a lot of manual work')."
+        )
     steps = [_instruction(script, request, line, values) for line in request.lines]
     numbered = "\n".join(f"{i}. {step}" for i, step in enumerate(steps, start=1))
     parts.append(f"Call stage: {request.state.value}. Your next line, in this order:\n{numbered}")
@@ -126,9 +137,21 @@ def _instruction(
         return f"Ask whether that sounds useful for {values['lead_company']}."
     if line is Line.HANDLE_OBJECTION:
         answers = " / ".join(
-            _quote(_render(a, values)) for a in _objection_answers(script, request)
+            _quote(_render(a, values)) for a in objection_answers(script, request.act)
         )
         return f"Answer the caller's concern briefly and kindly, along the lines of: {answers}"
+    if line is Line.ANSWER_QUESTION:
+        facts = " / ".join(_quote(_render(a, values)) for a in faq_answers(script, request.act))
+        return (
+            "Answer the caller's question directly, using only this fact from the script "
+            f"(rephrase it, add nothing): {facts}"
+        )
+    if line is Line.ASK_CALLBACK_TIME:
+        return "Say that's fine, and ask what time would be better to call them back."
+    if line is Line.ASK_EMAIL:
+        return "Say you're happy to send the details, and ask for the best email address."
+    if line is Line.CALM:
+        return "Say calmly, in one short sentence, that you're sorry to have bothered them."
     if line is Line.ASK_CLOSE:
         return f"Ask whether they would be open to {script.close.offer}."
     if line is Line.DISCLOSE_AI:
@@ -150,10 +173,31 @@ _GOODBYE_REASONS: dict[EndReason, str] = {
     EndReason.TURN_LIMIT: "you don't want to take more of their time",
     EndReason.LLM_ERROR: "you are having trouble on your end",
     EndReason.VOICEMAIL: "you reached their voicemail",
+    EndReason.CALLBACK_REQUESTED: "you will call them back at the time they asked",
+    EndReason.WRONG_NUMBER: "you had the wrong number: apologise",
+    EndReason.OTHER_LANGUAGE: "they speak another language",
 }
 _GOODBYE_OUTCOMES: dict[Outcome, str] = {
     Outcome.CONVERTED: "they said yes: an invite is on its way",
     Outcome.DECLINED: "they declined: thank them for listening",
+    Outcome.CALLBACK: "you will call them back at the time they asked",
+    Outcome.FOLLOW_UP: "the details are on their way by email",
+}
+_ACTS: dict[Act, str] = {
+    Act.ANSWER: "answered your question",
+    Act.QUESTION_PRICE: "asked about the price",
+    Act.QUESTION_HOW_IT_WORKS: "asked how it works",
+    Act.QUESTION_WHO_IS_CALLING: "asked who is calling",
+    Act.QUESTION_WHY_ME: "asked why you called them, or how you got their number",
+    Act.QUESTION_RECORDED: "asked whether the call is recorded",
+    Act.OBJECTION_HAS_PROVIDER: "said they already have a provider",
+    Act.OBJECTION_NO_BUDGET: "said they have no budget",
+    Act.OBJECTION_CALL_LATER: "asked to be called another time",
+    Act.OBJECTION_SEND_EMAIL: "asked for an email instead",
+    Act.OBJECTION_NOT_DECISION_MAKER: "said they are not the one who decides",
+    Act.WRONG_NUMBER: "said you have the wrong number",
+    Act.HOSTILE: "was rude or angry",
+    Act.OTHER_LANGUAGE: "spoke another language",
 }
 
 
@@ -164,16 +208,6 @@ def _goodbye(reason: EndReason | None, outcome: Outcome | None) -> str:
         or "the call is over"
     )
     return f"Say a short, polite goodbye ({why})."
-
-
-def _objection_answers(script: SalesScript, request: LineRequest) -> list[str]:
-    # Same rule as the scripted lines: the first objection whose keyword was heard wins.
-    heard = f" {' '.join(_WORDS.findall(request.caller_text.lower()))} "
-    for objection in script.objections:
-        for keyword in objection.keywords:
-            if f" {' '.join(_WORDS.findall(keyword.lower()))} " in heard:
-                return objection.say
-    return script.objection_default
 
 
 def _render(template: str, values: Mapping[str, str]) -> str:

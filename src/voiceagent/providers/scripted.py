@@ -11,9 +11,15 @@ import hashlib
 import re
 from collections.abc import AsyncIterator, Mapping, Sequence
 
-from voiceagent.funnel.states import EndReason, Line, Outcome
+from voiceagent.funnel.states import Act, EndReason, Line, Outcome
 from voiceagent.providers.base import LineRequest
-from voiceagent.script.model import SalesScript
+from voiceagent.script.model import (
+    CALLBACK_PLACEHOLDER,
+    EMAIL_PLACEHOLDER,
+    Acknowledgement,
+    SalesScript,
+    fact_names,
+)
 
 # Parts that move the funnel forward: after a caller's answer they start with "Got it."
 _FORWARD = frozenset({Line.ASK_QUESTION, Line.PITCH, Line.ASK_CLOSE})
@@ -55,13 +61,16 @@ class ScriptedLanguage:
                 continue
             parts.append(composer.part(line, slot))
         if parts and request.lines and self._acknowledge(request):
-            parts.insert(0, composer.pick(self.script.acknowledgements, "ack"))
+            parts.insert(0, composer.acknowledgement())
         return _SPACES.sub(" ", " ".join(p for p in parts if p)).strip()
 
     @staticmethod
     def _acknowledge(request: LineRequest) -> bool:
-        return (
-            bool(request.caller_text.strip()) and not request.reask and request.lines[0] in _FORWARD
+        if not request.caller_text.strip() or request.reask:
+            return False
+        # New facts are repeated back before whatever comes next (an answer, the pitch...).
+        return request.lines[0] in _FORWARD or (
+            bool(request.new_facts) and request.lines[0] is not Line.GOODBYE
         )
 
 
@@ -93,13 +102,29 @@ class _Composer:
         if line is Line.ASK_QUESTION:
             index = min(max(r.question_index, 0), len(s.qualifying_questions) - 1)
             question = s.qualifying_questions[index]
-            return self.pick(question.reask if r.reask and question.reask else question.ask, key)
+            # Asked once already (before a disclosure or an objection): the shorter way, now.
+            again = r.reask or any(self.render(a) in self.said_before for a in question.ask)
+            return self.pick(question.reask if again and question.reask else question.ask, key)
         if line is Line.PITCH:
             return self.pitch(key)
         if line is Line.ASK_INTEREST:
             return self.pick(s.ask_interest, key)
         if line is Line.HANDLE_OBJECTION:
             return self.pick(self.objection_answers(), key)
+        if line is Line.ANSWER_QUESTION:
+            return self.pick(faq_answers(s, r.act), key)
+        if line is Line.ASK_CALLBACK_TIME:
+            return self.pick(s.callback.ask_time, key)
+        if line is Line.CONFIRM_CALLBACK:
+            return self.pick(s.callback.confirm, key, {CALLBACK_PLACEHOLDER: r.callback_time})
+        if line is Line.ASK_EMAIL:
+            return self.pick(s.follow_up.ask_email, key)
+        if line is Line.CONFIRM_EMAIL:
+            return self.pick(s.follow_up.confirm, key, {EMAIL_PLACEHOLDER: r.email})
+        if line is Line.CALM:
+            return self.pick(s.calm, key)
+        if line is Line.OTHER_LANGUAGE:
+            return s.other_language.get(r.language) or s.other_language["en"]
         if line is Line.ASK_CLOSE:
             return self.pick(s.close.ask, key)
         if line is Line.DISCLOSE_AI:
@@ -123,11 +148,21 @@ class _Composer:
         return self.join(self.pick(self.script.pitch.lead_in, key + ".lead"), *chosen)
 
     def objection_answers(self) -> list[str]:
-        heard = f" {_words(self.request.caller_text)} "
-        for objection in self.script.objections:
-            if any(f" {_words(k)} " in heard for k in objection.keywords):
-                return objection.say
-        return self.script.objection_default
+        return objection_answers(self.script, self.request.act)
+
+    def acknowledgement(self) -> str:
+        """The caller's own facts said back, or a plain "Got it." when they gave none."""
+        facts = self.request.facts
+        new = set(self.request.new_facts)
+        usable = [
+            ack
+            for ack in self.script.acknowledge_facts
+            if _fits(ack, facts) and new & {n for t in ack.say for n in fact_names(t)}
+        ]
+        if not usable:
+            return self.pick(self.script.acknowledgements, "ack")
+        best = max(usable, key=lambda ack: len(set(fact_names(ack.say[0]))))
+        return _capitalised(self.pick(best.say, "ack.facts", dict(facts)))
 
     def goodbyes(self, reason: EndReason | None, outcome: Outcome | None) -> list[str]:
         g = self.script.goodbyes
@@ -139,18 +174,24 @@ class _Composer:
             EndReason.TURN_LIMIT: g.turn_limit,
             EndReason.LLM_ERROR: g.llm_fallback,
             EndReason.VOICEMAIL: g.voicemail or g.other,
+            EndReason.CALLBACK_REQUESTED: g.callback_requested,
+            EndReason.WRONG_NUMBER: g.wrong_number,
         }
         if reason in by_reason:
             return by_reason[reason]
+        if outcome is Outcome.FOLLOW_UP:
+            return g.follow_up
         if outcome is Outcome.CONVERTED:
             return g.converted
         if outcome is Outcome.DECLINED or reason is EndReason.COMPLETED:
             return g.declined
         return g.other
 
-    def pick(self, templates: Sequence[str], key: str) -> str:
+    def pick(
+        self, templates: Sequence[str], key: str, extra: Mapping[str, str] | None = None
+    ) -> str:
         """One rendered phrasing: unsaid in this call if possible, never the agent's last line."""
-        rendered = [self.render(t) for t in templates]
+        rendered = [self.render(t, extra) for t in templates]
         start = _stable_index(f"{self.request.call_id}|{self.request.turn}|{key}", len(rendered))
         ordered = rendered[start:] + rendered[:start]
         for text in ordered:
@@ -161,8 +202,11 @@ class _Composer:
                 return text
         return ordered[0]
 
-    def render(self, template: str) -> str:
-        return template.format_map(self.values)
+    def render(self, template: str, extra: Mapping[str, str] | None = None) -> str:
+        if not extra:
+            return template.format_map(self.values)
+        # Facts come from what the caller said: as speakable and inert as lead fields.
+        return template.format_map({**self.values, **{k: _speakable(v) for k, v in extra.items()}})
 
     @staticmethod
     def join(*sentences: str) -> str:
@@ -188,11 +232,46 @@ def _lead_value(lead: Mapping[str, str], field: str) -> str:
     value = lead.get(field)
     if not isinstance(value, str):
         return ""
+    return _speakable(value)
+
+
+def _speakable(value: str) -> str:
     return _SPACES.sub(" ", _UNSAFE.sub("", value)).strip()[:_LEAD_VALUE_CHARS]
 
 
-def _words(text: str) -> str:
-    return " ".join(re.findall(r"[a-z0-9']+", text.lower()))
+def faq_answers(script: SalesScript, act: Act) -> list[str]:
+    """The script's answers to the question `act` asks (how it works, when the topic is unknown)."""
+    faq = script.faq
+    by_topic = {
+        Act.QUESTION_PRICE: faq.price,
+        Act.QUESTION_HOW_IT_WORKS: faq.how_it_works,
+        Act.QUESTION_WHO_IS_CALLING: faq.who_is_calling,
+        Act.QUESTION_WHY_ME: faq.why_me,
+        Act.QUESTION_RECORDED: faq.recorded,
+    }
+    return by_topic.get(act, faq.how_it_works)
+
+
+def objection_answers(script: SalesScript, act: Act) -> list[str]:
+    """The script's answers to the objection `act` names; a plain "no" gets the general ones."""
+    answers = script.objections
+    by_kind = {
+        Act.OBJECTION_HAS_PROVIDER: answers.has_provider,
+        Act.OBJECTION_NO_BUDGET: answers.no_budget,
+        Act.OBJECTION_NOT_DECISION_MAKER: answers.not_decision_maker,
+    }
+    return by_kind.get(act, answers.other)
+
+
+def _fits(ack: Acknowledgement, facts: Mapping[str, str]) -> bool:
+    named = {name for text in ack.say for name in fact_names(text)}
+    if not named <= facts.keys():
+        return False
+    return all(facts.get(name) in values for name, values in ack.when.items())
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _stable_index(seed: str, size: int) -> int:

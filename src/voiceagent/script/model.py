@@ -21,6 +21,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    model_validator,
 )
 from pydantic_core import ErrorDetails
 
@@ -34,12 +35,17 @@ MAX_PHRASE_CHARS = 300  # a spoken line, not an email
 MAX_HINTS = 500  # Twilio Gather `hints` limits
 MAX_HINT_CHARS = 100
 
+# Facts the agent learns on the call, usable in the lines that repeat them back.
+CALLBACK_PLACEHOLDER = "callback_time"
+EMAIL_PLACEHOLDER = "email"
+FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+_YES_FIRST = re.compile(r"^\W*(?:yes|yeah|yep|sure)\b", re.IGNORECASE)
 _AI_WORD = re.compile(r"\bAI\b")
 _MARKUP = re.compile(r"[<>]")
 _FORMATTER = string.Formatter()
 
 
-def _placeholders(text: str) -> list[str]:
+def _placeholders(text: str, extra: frozenset[str] = frozenset()) -> list[str]:
     try:
         parsed = list(_FORMATTER.parse(text))
     except ValueError as exc:
@@ -51,8 +57,8 @@ def _placeholders(text: str) -> list[str]:
             raise ValueError(f"stray curly brace in {text!r}")
         if name is None:
             continue
-        if spec or conversion or name not in PLACEHOLDERS:
-            allowed = ", ".join("{" + p + "}" for p in sorted(PLACEHOLDERS))
+        if spec or conversion or name not in PLACEHOLDERS | extra:
+            allowed = ", ".join("{" + p + "}" for p in sorted(PLACEHOLDERS | extra))
             raise ValueError(f"unknown placeholder {{{name}}}; use one of {allowed}")
         names.append(name)
     return names
@@ -65,6 +71,18 @@ def _check_template(text: str) -> str:
     return text
 
 
+def _check_fact_template(text: str) -> str:
+    # Which facts exist is known only once the whole script is read (`SalesScript._facts`).
+    if _MARKUP.search(text):
+        raise ValueError("plain words only: no < or > (markup is not allowed)")
+    return text
+
+
+def fact_names(text: str) -> list[str]:
+    """The placeholders a template names, whatever they are."""
+    return [name for _, name, _, _ in _FORMATTER.parse(text) if name]
+
+
 def _check_plain(text: str) -> str:
     if _MARKUP.search(text) or "{" in text or "}" in text:
         raise ValueError("plain words only: no curly braces, < or >")
@@ -74,6 +92,13 @@ def _check_plain(text: str) -> str:
 def _says_ai(text: str) -> str:
     if not _AI_WORD.search(text):
         raise ValueError('must plainly say it is an AI (include the word "AI")')
+    return text
+
+
+def _not_yes_first(text: str) -> str:
+    # "Are you a real person?" - "Yes, I'm an AI" answers the wrong question first.
+    if _YES_FIRST.search(text):
+        raise ValueError('must not start with "Yes": say plainly what you are')
     return text
 
 
@@ -97,17 +122,22 @@ Template = Annotated[
     _Text, StringConstraints(max_length=MAX_PHRASE_CHARS), AfterValidator(_check_template)
 ]
 AiTemplate = Annotated[Template, AfterValidator(_says_ai)]
+FactTemplate = Annotated[
+    _Text, StringConstraints(max_length=MAX_PHRASE_CHARS), AfterValidator(_check_fact_template)
+]
+Disclosure = Annotated[AiTemplate, AfterValidator(_not_yes_first)]
 GreetingTemplate = Annotated[Template, AfterValidator(_names_agent_and_company)]
 AiGreetingTemplate = Annotated[GreetingTemplate, AfterValidator(_says_ai)]
 Term = Annotated[_Text, StringConstraints(max_length=MAX_HINT_CHARS), AfterValidator(_check_plain)]
 
 Phrasings = Annotated[list[Template], BeforeValidator(_one_or_many), Field(min_length=1)]
 AiPhrasings = Annotated[list[AiTemplate], BeforeValidator(_one_or_many), Field(min_length=1)]
+Disclosures = Annotated[list[Disclosure], BeforeValidator(_one_or_many), Field(min_length=1)]
+FactPhrasings = Annotated[list[FactTemplate], BeforeValidator(_one_or_many), Field(min_length=1)]
 Greetings = Annotated[list[GreetingTemplate], BeforeValidator(_one_or_many), Field(min_length=1)]
 AiGreetings = Annotated[
     list[AiGreetingTemplate], BeforeValidator(_one_or_many), Field(min_length=1)
 ]
-Keywords = Annotated[list[Term], BeforeValidator(_one_or_many), Field(min_length=1)]
 
 
 class _Part(BaseModel):
@@ -132,8 +162,67 @@ class Reintroduction(_Part):
 
 
 class Question(_Part):
+    """A qualifying question; its answer is remembered under `field` and never asked again.
+
+    `kind` says how the answer is read from what the caller says: `count` (a number, in digits or
+    words, near one of `units` when the question wasn't the one asked), `choice` (one of
+    `options`: a name and the words that mean it), or `text` (remembered, never read apart).
+    """
+
+    field: Annotated[str, StringConstraints(pattern=FIELD_NAME.pattern)]
+    kind: Literal["count", "choice", "text"] = "text"
+    units: Annotated[list[Term], BeforeValidator(_one_or_many)] = []
+    options: dict[Plain, Annotated[list[Term], BeforeValidator(_one_or_many)]] = {}
     ask: Phrasings
     reask: Annotated[list[Template], BeforeValidator(_one_or_many)] = []
+
+    @model_validator(mode="after")
+    def _readable(self) -> Question:
+        if self.kind == "choice" and not self.options:
+            raise ValueError("a choice question needs options (a name and the words for it)")
+        if self.kind == "count" and not self.units:
+            raise ValueError('a count question needs units (the words it counts: "people")')
+        return self
+
+
+class Acknowledgement(_Part):
+    """Said before the next line when the caller just gave facts: "Forty people on spreadsheets".
+
+    Usable when every fact it names is known and `when` (a fact's value among those listed)
+    holds; the one naming the most facts wins.
+    """
+
+    say: FactPhrasings
+    when: dict[str, Annotated[list[Plain], BeforeValidator(_one_or_many)]] = {}
+
+
+class Faq(_Part):
+    """The script's answers to what callers ask; the agent says nothing else on these topics."""
+
+    price: Phrasings
+    how_it_works: Phrasings
+    who_is_calling: Phrasings
+    why_me: Phrasings  # why we called, and where the number came from
+    recorded: Phrasings
+
+
+class ObjectionAnswers(_Part):
+    """One answer per kind of objection, said once per state; a second no ends the call."""
+
+    has_provider: Phrasings
+    no_budget: Phrasings
+    not_decision_maker: Phrasings
+    other: Phrasings  # a plain "no" at the opening or after the pitch
+
+
+class Callback(_Part):
+    ask_time: Phrasings  # no time heard yet: "when would be better?"
+    confirm: FactPhrasings  # repeats the time: use {callback_time}
+
+
+class FollowUp(_Part):
+    ask_email: Phrasings  # no address known: "what's the best email?"
+    confirm: FactPhrasings  # repeats the address: use {email}
 
 
 class Pitch(_Part):
@@ -146,10 +235,6 @@ class Close(_Part):
     ask: Phrasings
 
 
-class Objection(_Part):
-    keywords: Keywords
-    say: Phrasings
-
 
 class Goodbyes(_Part):
     converted: Phrasings
@@ -160,6 +245,9 @@ class Goodbyes(_Part):
     handoff_unconfigured: Phrasings
     turn_limit: Phrasings
     llm_fallback: Phrasings
+    callback_requested: Phrasings
+    follow_up: Phrasings
+    wrong_number: Phrasings
     voicemail: Annotated[list[Template], BeforeValidator(_one_or_many)] = []
     other: Phrasings
 
@@ -179,14 +267,40 @@ class SalesScript(_Part):
     pitch: Pitch
     ask_interest: Phrasings
     close: Close
-    objections: list[Objection] = []
-    objection_default: Phrasings
-    ai_disclosure: AiPhrasings
+    faq: Faq
+    objections: ObjectionAnswers
+    callback: Callback
+    follow_up: FollowUp
+    calm: Phrasings  # one calm line to a hostile caller, before the goodbye
+    # One line in the caller's language, goodbye included, by ISO code; `en` for any other.
+    other_language: dict[Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")], Plain]
+    ai_disclosure: Disclosures
     still_there: Phrasings
     acknowledgements: Phrasings
+    acknowledge_facts: list[Acknowledgement] = []
     transfer: Literal["Transferring you now."] = "Transferring you now."
     cannot_transfer: Phrasings
     goodbyes: Goodbyes
+
+    @model_validator(mode="after")
+    def _facts(self) -> SalesScript:
+        fields = [q.field for q in self.qualifying_questions]
+        if len(set(fields)) != len(fields):
+            raise ValueError("qualifying_questions: each field name may be used once")
+        known = frozenset(fields)
+        for ack in self.acknowledge_facts:
+            for text in ack.say:
+                _placeholders(text, known)
+            for name in ack.when:
+                if name not in known:
+                    raise ValueError(f"acknowledge_facts: when names an unknown field {name!r}")
+        for text in self.callback.confirm:
+            _placeholders(text, frozenset({CALLBACK_PLACEHOLDER}))
+        for text in self.follow_up.confirm:
+            _placeholders(text, frozenset({EMAIL_PLACEHOLDER}))
+        if "en" not in self.other_language:
+            raise ValueError("other_language: an `en` line is needed, for any other language")
+        return self
 
     @property
     def question_count(self) -> int:
