@@ -53,7 +53,7 @@ async def test_structured_output_gives_the_funnel_intent(intents: Emulated, labe
     assert response_format["type"] == "json_schema"
     assert response_format["json_schema"]["strict"] is True
     schema = response_format["json_schema"]["schema"]
-    assert schema["properties"]["intent"]["enum"] == ["interested", "not_interested", "unclear"]
+    assert schema["properties"]["intent"]["enum"] == [i.value for i in Intent]
     assert "stream" not in body or body["stream"] is False
 
 
@@ -84,9 +84,7 @@ async def test_json_mode_fallback_is_used_and_remembered(intents: Emulated) -> N
         ('{"label": "interested"}', "interested"),
         ("[]", "interested"),
         (None, "maybe"),
-        # Safety intents are the local classifier's alone: a model that answers one is wrong.
-        (None, "do_not_call"),
-        (None, "ai_question"),
+        (None, "DNC"),
     ],
 )
 async def test_bad_json_or_unknown_label_is_a_language_error(

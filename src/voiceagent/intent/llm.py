@@ -20,13 +20,13 @@ from openai import AsyncOpenAI
 
 from voiceagent.errors import LanguageError
 from voiceagent.funnel.states import Intent, State
-from voiceagent.providers.prompts import FUNNEL_INTENTS, intent_prompt
+from voiceagent.providers.prompts import MODEL_INTENTS, intent_prompt
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
 INTENT_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "properties": {"intent": {"type": "string", "enum": [i.value for i in FUNNEL_INTENTS]}},
+    "properties": {"intent": {"type": "string", "enum": [i.value for i in MODEL_INTENTS]}},
     "required": ["intent"],
     "additionalProperties": False,
 }
@@ -97,7 +97,7 @@ def _parse(content: str) -> Intent:
     except ValueError:
         raise LanguageError(f"the intent model did not answer JSON: {content[:80]!r}") from None
     label = document.get("intent") if isinstance(document, dict) else None
-    for intent in FUNNEL_INTENTS:
+    for intent in MODEL_INTENTS:
         if label == intent.value:
             return intent
     raise LanguageError(f"the intent model answered an unknown label: {label!r}")
