@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test check lint types pytest bench clean
+.PHONY: demo test check lint types pytest bench clean intent-model
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -35,6 +35,10 @@ pytest: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/latency.py
 	$(BIN)/python bench/load_fault.py
+
+# Rebuild the intent model from corpus/intent/train (deterministic; commit the artefact).
+intent-model: $(STAMP)
+	$(BIN)/voiceagent intent train
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

@@ -1,42 +1,22 @@
-"""The local intent classifier: figures over the labelled sets, named hard cases, precedence."""
+"""The local intent classifier: behaviour on named hard cases, the rule override, precedence.
+
+Scores belong in `bench/classifier_report.py`; these assert what must hold for each case.
+"""
 
 from __future__ import annotations
 
-from collections import Counter
-from pathlib import Path
-
+import numpy as np
 import pytest
-import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from voiceagent.funnel.states import INTENT_PRECEDENCE, SAFETY_INTENTS, Intent
-from voiceagent.intent import LocalClassifier
+from voiceagent.funnel.states import INTENT_PRECEDENCE, SAFETY_INTENTS, Act, Intent
+from voiceagent.intent import LocalClassifier, learned
+from voiceagent.intent.features import canonical
+from voiceagent.intent.local import safety_hits
 from voiceagent.intent.precedence import highest
-from voiceagent.providers.base import Classification, Classifier
-
-HERE = Path(__file__).resolve().parent
-
-# Floors, not perfection: the labelled set was written before the rules, and the rules were
-# not bent to fit single sentences, so a few misses are expected and allowed.
-ACCURACY_FLOOR = 0.90
-HELDOUT_ACCURACY_FLOOR = 0.85
-SAFETY_RECALL_FLOOR = 0.95
-DNC_PRECISION_FLOOR = 0.95  # a false opt-out loses the lead for good
-
-
-def _load(name: str) -> list[tuple[str, Intent, str]]:
-    raw = yaml.safe_load((HERE / name).read_text(encoding="utf-8"))
-    return [
-        (text, Intent(intent), kind)
-        for intent, kinds in raw.items()
-        for kind, texts in kinds.items()
-        for text in texts
-    ]
-
-
-LABELLED = _load("labelled.yaml")
-HELDOUT = _load("heldout.yaml")
+from voiceagent.intent.types import Classification, Classifier
+from voiceagent.providers import base
 
 
 @pytest.fixture(scope="module")
@@ -48,223 +28,82 @@ def _intent(classifier: LocalClassifier, text: str) -> Intent:
     return classifier.classify(text).intent
 
 
-# --- the labelled set -------------------------------------------------------------------------
+def _rules(text: str) -> set[str]:
+    return {hit.rule.name for hit in safety_hits(canonical(text))}
 
 
-def test_labelled_set_is_large_balanced_and_free_of_duplicates() -> None:
-    counts = Counter(intent for _, intent, _ in LABELLED)
-    assert len(LABELLED) >= 330
-    assert set(counts) == set(Intent)
-    assert min(counts.values()) >= 50
-    assert len({text for text, _, _ in LABELLED}) == len(LABELLED)
-    assert not ({text for text, _, _ in LABELLED} & {text for text, _, _ in HELDOUT})
+# --- "stop": the opt-out the opening offers -----------------------------------------------------
+
+STOP_FAMILY = ["stop", "Stop.", "stop it", "please stop", "okay stop", "stop stop", "STOP!"]
 
 
-@pytest.mark.parametrize(("text", "expected", "kind"), LABELLED, ids=lambda v: str(v)[:40])
-def test_each_labelled_utterance_gets_a_named_decision(
-    classifier: LocalClassifier, text: str, expected: Intent, kind: str
+@pytest.mark.parametrize("text", STOP_FAMILY)
+def test_stop_alone_or_with_polite_words_is_do_not_call(
+    classifier: LocalClassifier, text: str
 ) -> None:
-    # Per item, only the shape is asserted; correctness is asserted in aggregate below.
     result = classifier.classify(text)
-    assert isinstance(result.intent, Intent)
-    assert result.reason
+    assert result.intent is Intent.DO_NOT_CALL
+    assert result.act is Act.NONE
 
 
-def test_accuracy_over_labelled_set_meets_floor(classifier: LocalClassifier) -> None:
-    right = sum(_intent(classifier, text) is expected for text, expected, _ in LABELLED)
-    assert right / len(LABELLED) >= ACCURACY_FLOOR
-
-
-def test_accuracy_over_heldout_set_meets_floor(classifier: LocalClassifier) -> None:
-    right = sum(_intent(classifier, text) is expected for text, expected, _ in HELDOUT)
-    assert right / len(HELDOUT) >= HELDOUT_ACCURACY_FLOOR
-
-
-@pytest.mark.parametrize("intent", sorted(SAFETY_INTENTS))
-def test_safety_intent_recall_meets_floor(classifier: LocalClassifier, intent: Intent) -> None:
-    items = [text for text, expected, _ in LABELLED + HELDOUT if expected is intent]
-    found = sum(_intent(classifier, text) is intent for text in items)
-    assert found / len(items) >= SAFETY_RECALL_FLOOR
-
-
-def test_do_not_call_precision_meets_floor(classifier: LocalClassifier) -> None:
-    said = [
-        expected
-        for text, expected, _ in LABELLED + HELDOUT
-        if _intent(classifier, text) is Intent.DO_NOT_CALL
-    ]
-    assert said.count(Intent.DO_NOT_CALL) / len(said) >= DNC_PRECISION_FLOOR
-
-
-# --- named hard cases -------------------------------------------------------------------------
-
-
-def test_not_interested_with_opt_out_is_do_not_call(classifier: LocalClassifier) -> None:
-    text = "no i'm not interested and take me off your list"
+@pytest.mark.parametrize(
+    "text", ["Stop dialing this number.", "stop calling this number", "stop calling me"]
+)
+def test_stop_dialing_or_calling_is_do_not_call(classifier: LocalClassifier, text: str) -> None:
     assert _intent(classifier, text) is Intent.DO_NOT_CALL
 
 
-def test_robot_question_then_person_request_is_human_request(classifier: LocalClassifier) -> None:
-    assert _intent(classifier, "are you a robot? let me talk to a person") is Intent.HUMAN_REQUEST
-
-
-def test_bot_question_with_not_interested_is_ai_question(classifier: LocalClassifier) -> None:
-    assert _intent(classifier, "is this a bot? not interested") is Intent.AI_QUESTION
-
-
-def test_person_request_with_opt_out_is_do_not_call(classifier: LocalClassifier) -> None:
-    text = "let me talk to a person i want my number removed"
-    assert _intent(classifier, text) is Intent.DO_NOT_CALL
+@pytest.mark.parametrize("text", [*STOP_FAMILY, "Stop dialing this number."])
+def test_stop_family_is_caught_by_a_rule_whatever_the_model(text: str) -> None:
+    assert _rules(text) & {"bare_stop", "stop_calling", "stop_pestering"}
 
 
 @pytest.mark.parametrize(
-    "text",
-    [
-        "call me back next week",
-        "can you call me back tomorrow",
-        "it's not a good time can you call later",
-        "don't call me on this number call my office",
-        "no need to call back just email me",
-    ],
+    "text", ["hold on, stop, which company is this?", "stop, what's the price?"]
 )
-def test_not_now_and_redirects_are_not_opt_outs(classifier: LocalClassifier, text: str) -> None:
-    assert _intent(classifier, text) is Intent.NOT_INTERESTED
-
-
-@pytest.mark.parametrize(
-    "text",
-    ["don't call me again", "dont call me no more", "please don't call back", "stop calling"],
-)
-def test_opt_outs_in_recogniser_spellings_are_do_not_call(
+def test_stop_meaning_hold_on_before_something_else_is_not_do_not_call(
     classifier: LocalClassifier, text: str
 ) -> None:
-    assert _intent(classifier, text) is Intent.DO_NOT_CALL
+    assert not _rules(text)
+    assert _intent(classifier, text) is not Intent.DO_NOT_CALL
 
 
-def test_not_minding_the_call_is_interested(classifier: LocalClassifier) -> None:
-    assert _intent(classifier, "I don't mind the call") is Intent.INTERESTED
-
-
-@pytest.mark.parametrize("text", ["no, I don't need a person", "I don't want to talk to anyone"])
-def test_declining_a_person_is_not_a_human_request(classifier: LocalClassifier, text: str) -> None:
-    assert _intent(classifier, text) is Intent.NOT_INTERESTED
-
-
-@pytest.mark.parametrize(
-    "text", ["are you a real person", "is this a real person", "are you human"]
-)
-def test_asking_whether_a_person_is_there_is_an_ai_question(
-    classifier: LocalClassifier, text: str
-) -> None:
-    assert _intent(classifier, text) is Intent.AI_QUESTION
-
-
-@pytest.mark.parametrize(
-    "text", ["my manager handles that", "you should talk to someone in marketing"]
-)
-def test_pointing_at_someone_else_is_an_answer_not_a_request(
-    classifier: LocalClassifier, text: str
-) -> None:
-    assert _intent(classifier, text) is Intent.INTERESTED
-
-
-@pytest.mark.parametrize(
-    "text", ["we use AI in our product", "we're a robotics company", "our chatbot handles support"]
-)
-def test_talking_about_ai_is_not_asking_about_ai(classifier: LocalClassifier, text: str) -> None:
-    assert _intent(classifier, text) is Intent.INTERESTED
-
-
-def test_are_you_a_real_company_is_not_an_ai_question(classifier: LocalClassifier) -> None:
-    assert _intent(classifier, "are you a real company") is Intent.UNCLEAR
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "not a problem, go on",
-        "I'm not sure, tell me more",
-        "no, that's fine, continue",
-        "why not",
-        "I'm not busy",
-        "I wouldn't say no",
-        "not bad",
-        "no doubt",
-        "no no go ahead",
-    ],
-)
-def test_negative_words_in_positive_idioms_are_interested(
-    classifier: LocalClassifier, text: str
-) -> None:
-    assert _intent(classifier, text) is Intent.INTERESTED
-
-
-@pytest.mark.parametrize("text", ["I'm not interested", "yeah no", "yeah no we're all set", "no"])
-def test_plain_refusals_are_not_interested(classifier: LocalClassifier, text: str) -> None:
-    assert _intent(classifier, text) is Intent.NOT_INTERESTED
-
-
-def test_never_heard_of_you_is_a_question_not_a_refusal(classifier: LocalClassifier) -> None:
-    assert _intent(classifier, "never heard of you, what is it?") is not Intent.NOT_INTERESTED
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "we have about ten reps",
-        "mostly spreadsheets honestly",
-        "we use salesforce",
-        "tuesday works",
-    ],
-)
-def test_substantive_answers_are_interested(classifier: LocalClassifier, text: str) -> None:
-    assert _intent(classifier, text) is Intent.INTERESTED
-
-
-@pytest.mark.parametrize(
-    "text",
-    ["how much does it cost", "does it integrate with hubspot", "how long is the trial"],
-)
-def test_questions_about_the_product_are_interested(classifier: LocalClassifier, text: str) -> None:
-    assert _intent(classifier, text) is Intent.INTERESTED
-
-
-def test_answer_no_with_details_is_interested(classifier: LocalClassifier) -> None:
-    text = "no we don't have anything like that right now we do it by hand"
-    assert _intent(classifier, text) is Intent.INTERESTED
-
-
-def test_already_using_and_happy_is_not_interested(classifier: LocalClassifier) -> None:
-    text = "we already use salesforce and we're happy with it"
-    assert _intent(classifier, text) is Intent.NOT_INTERESTED
+# --- safety intents, as asked and as misheard ----------------------------------------------------
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("i'm not interested take me off your list", Intent.DO_NOT_CALL),
-        ("i'm not talking to a robot put me through to a human", Intent.HUMAN_REQUEST),
-        ("i do not really want to talk to someone", Intent.NOT_INTERESTED),
-    ],
-)
-def test_negation_reaches_only_across_function_words(
-    classifier: LocalClassifier, text: str, expected: Intent
-) -> None:
-    assert _intent(classifier, text) is expected
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
+        ("you're not a bot, are you", Intent.AI_QUESTION),
+        ("is this a real person", Intent.AI_QUESTION),
+        ("are you a reel person", Intent.AI_QUESTION),
         ("r u a robot", Intent.AI_QUESTION),
-        ("is this an A.I.?", Intent.AI_QUESTION),
+        ("is there somebody I could actually speak with", Intent.HUMAN_REQUEST),
+        ("is there a real person I can talk to", Intent.HUMAN_REQUEST),
+        ("put me threw to a manager", Intent.HUMAN_REQUEST),
         ("gimme a human", Intent.HUMAN_REQUEST),
-        ("Uh-huh.", Intent.INTERESTED),
+        ("take me of your list", Intent.DO_NOT_CALL),
         ("TAKE ME OFF YOUR LIST!!!", Intent.DO_NOT_CALL),
         ("don\u2019t call me again", Intent.DO_NOT_CALL),
+        ("loose my number", Intent.DO_NOT_CALL),
     ],
 )
-def test_recogniser_spellings_and_punctuation(
+def test_safety_intents_in_their_many_spellings(
+    classifier: LocalClassifier, text: str, expected: Intent
+) -> None:
+    assert _intent(classifier, text) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("no i'm not interested and take me off your list", Intent.DO_NOT_CALL),
+        ("let me talk to a person i want my number removed", Intent.DO_NOT_CALL),
+        ("are you a robot? let me talk to a person", Intent.HUMAN_REQUEST),
+        ("is this a bot? not interested", Intent.AI_QUESTION),
+    ],
+)
+def test_a_safety_intent_anywhere_in_the_turn_decides(
     classifier: LocalClassifier, text: str, expected: Intent
 ) -> None:
     assert _intent(classifier, text) is expected
@@ -272,29 +111,166 @@ def test_recogniser_spellings_and_punctuation(
 
 @pytest.mark.parametrize(
     "text",
-    ["hello?", "who is this?", "sorry, I didn't catch that", "hang on", "uh", "i don't know"],
+    [
+        "no, I don't need a manager, what's the price",
+        "I don't care if you're a robot, what's the price?",
+        "no need to remove me, I'm just busy",
+    ],
 )
-def test_nothing_usable_is_unclear(classifier: LocalClassifier, text: str) -> None:
-    assert _intent(classifier, text) is Intent.UNCLEAR
+def test_a_waved_off_safety_request_is_not_one(classifier: LocalClassifier, text: str) -> None:
+    assert _intent(classifier, text) not in SAFETY_INTENTS
+
+
+def test_declining_a_manager_to_ask_the_price_is_interested_in_the_price(
+    classifier: LocalClassifier,
+) -> None:
+    result = classifier.classify("no, I don't need a manager, what's the price")
+    assert (result.intent, result.act) == (Intent.INTERESTED, Act.QUESTION_PRICE)
+
+
+@pytest.mark.parametrize(
+    "text", ["try me next month", "call me back next week", "I'm driving, call me tomorrow"]
+)
+def test_deferrals_are_not_interested_not_opt_outs(classifier: LocalClassifier, text: str) -> None:
+    assert _intent(classifier, text) is Intent.NOT_INTERESTED
+
+
+# --- acts ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "act"),
+    [
+        ("How much does it cost?", Act.QUESTION_PRICE),
+        ("tell me more", Act.QUESTION_HOW_IT_WORKS),
+        ("who is this?", Act.QUESTION_WHO_IS_CALLING),
+        ("is this call being recorded", Act.QUESTION_RECORDED),
+        ("we already have a provider", Act.OBJECTION_HAS_PROVIDER),
+        ("I'm driving, call me tomorrow", Act.OBJECTION_CALL_LATER),
+        ("just email me the info", Act.OBJECTION_SEND_EMAIL),
+        ("sorry wrong number", Act.WRONG_NUMBER),
+        ("no hablo inglés", Act.OTHER_LANGUAGE),
+        ("we're like 40 people, mostly on spreadsheets", Act.ANSWER),
+    ],
+)
+def test_each_turn_gets_its_act(classifier: LocalClassifier, text: str, act: Act) -> None:
+    assert classifier.classify(text).act is act
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("sorry wrong number", Intent.NOT_INTERESTED),
+        ("no hablo inglés", Intent.UNCLEAR),
+        ("How much does it cost?", Intent.INTERESTED),
+        ("we already have a provider", Intent.NOT_INTERESTED),
+        ("who is this?", Intent.UNCLEAR),
+    ],
+)
+def test_acts_come_with_the_intent_the_header_gives_them(
+    classifier: LocalClassifier, text: str, intent: Intent
+) -> None:
+    assert _intent(classifier, text) is intent
+
+
+# --- the rule override: adds a safety label, never removes one ---------------------------------
+
+
+def _constant_model(intent: Intent, act: Act = Act.ANSWER) -> learned.Model:
+    """A model with no features that always says `intent` and `act`."""
+    intents, acts = tuple(Intent), tuple(Act)
+    bias = np.full(len(intents) + len(acts), -10.0, dtype=np.float32)
+    bias[intents.index(intent)] = 10.0
+    bias[len(intents) + acts.index(act)] = 10.0
+    return learned.Model(
+        vocabulary=(),
+        weights=np.zeros((0, len(bias)), dtype=np.float32),
+        bias=bias,
+        intents=intents,
+        acts=acts,
+        thresholds=dict.fromkeys(SAFETY_INTENTS, 0.5),
+    )
+
+
+def test_a_rule_adds_a_safety_label_the_model_missed() -> None:
+    result = LocalClassifier(_constant_model(Intent.INTERESTED)).classify("okay stop")
+    assert result == Classification(Intent.DO_NOT_CALL, "bare_stop", Act.NONE)
+
+
+def test_a_rule_keeps_the_models_act_when_the_turn_says_more() -> None:
+    classifier = LocalClassifier(_constant_model(Intent.INTERESTED, Act.QUESTION_PRICE))
+    result = classifier.classify("what's the price? actually just take me off your list")
+    assert (result.intent, result.act) == (Intent.DO_NOT_CALL, Act.QUESTION_PRICE)
+
+
+def test_a_rule_never_removes_the_models_safety_label() -> None:
+    classifier = LocalClassifier(_constant_model(Intent.DO_NOT_CALL))
+    assert classifier.classify("are you a robot").intent is Intent.DO_NOT_CALL
+
+
+def test_among_safety_labels_precedence_decides() -> None:
+    classifier = LocalClassifier(_constant_model(Intent.AI_QUESTION))
+    assert classifier.classify("put me through to a manager").intent is Intent.HUMAN_REQUEST
+
+
+def test_with_no_rule_the_model_decides() -> None:
+    classifier = LocalClassifier(_constant_model(Intent.UNCLEAR, Act.NONE))
+    assert classifier.classify("we use gusto") == Classification(Intent.UNCLEAR, "model")
+
+
+_CUE_WORDS = (
+    "no not never do don't call me again take off of your list are you a robot bot real reel "
+    "person talk to human yes sure stop please okay hold on manager price what , . ? ! ' a.i."
+)
+_SALAD = st.lists(st.sampled_from(_CUE_WORDS.split()), max_size=30).map(" ".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_SALAD, st.sampled_from(tuple(Intent)))
+def test_the_classifier_never_ranks_below_the_model(text: str, said: Intent) -> None:
+    result = LocalClassifier(_constant_model(said)).classify(text)
+    if canonical(text):
+        assert highest([said, result.intent]) is result.intent
+
+
+# --- shape and robustness ------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("text", ["", " ", "\t\n", "...", "?!", "uh um"])
 def test_empty_whitespace_and_punctuation_only_are_unclear(
     classifier: LocalClassifier, text: str
 ) -> None:
-    assert classifier.classify(text) == Classification(Intent.UNCLEAR, "empty")
+    assert classifier.classify(text) == Classification(Intent.UNCLEAR, "empty", Act.NONE)
 
 
-def test_reason_names_the_deciding_rule(classifier: LocalClassifier) -> None:
-    assert classifier.classify("take me off your list").reason == "take_off_list"
-
-
-def test_local_classifier_is_a_classifier() -> None:
+def test_local_classifier_is_a_classifier_and_providers_re_export_the_types() -> None:
     implementation: Classifier = LocalClassifier()
     assert implementation.classify("yes").intent is Intent.INTERESTED
+    assert base.Classification is Classification
+    assert base.Classifier is Classifier
 
 
-# --- precedence -------------------------------------------------------------------------------
+def test_scores_name_every_intent_for_the_logs(classifier: LocalClassifier) -> None:
+    scores = classifier.classify("how much is it").scores
+    assert {intent.value for intent in Intent} <= set(scores)
+    assert scores["question:price"] > 0.5
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=2000))
+def test_classify_never_raises_on_any_text(text: str) -> None:
+    result = LocalClassifier().classify(text)
+    assert isinstance(result.intent, Intent)
+    assert isinstance(result.act, Act)
+    assert result.reason
+
+
+def test_classify_handles_very_long_text(classifier: LocalClassifier) -> None:
+    text = "uh well you know " * 5000 + "take me off your list"
+    assert _intent(classifier, text) is Intent.DO_NOT_CALL
+
+
+# --- precedence -----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -323,44 +299,8 @@ def test_every_safety_intent_outranks_every_funnel_intent() -> None:
     assert highest(reversed(INTENT_PRECEDENCE)) is INTENT_PRECEDENCE[0]
 
 
-# --- robustness -------------------------------------------------------------------------------
-
-_CUE_WORDS = (
-    "no not never do don't call me again take off list are you a robot real person talk to "
-    "human yes sure interested busy why problem hello what uh um , . ? ! ' a.i."
-)
-_WORDS = st.sampled_from(_CUE_WORDS.split())
-
-
-@settings(max_examples=300)
-@given(st.text(max_size=2000))
-def test_classify_never_raises_on_any_text(text: str) -> None:
-    result = LocalClassifier().classify(text)
-    assert isinstance(result.intent, Intent)
-    assert result.reason
-
-
-@settings(max_examples=300)
-@given(st.lists(_WORDS, max_size=60).map(" ".join))
-def test_classify_never_raises_on_cue_word_salad(text: str) -> None:
-    assert isinstance(LocalClassifier().classify(text).intent, Intent)
-
-
-def test_classify_handles_very_long_text(classifier: LocalClassifier) -> None:
-    text = "uh well you know " * 5000 + "take me off your list"
-    assert _intent(classifier, text) is Intent.DO_NOT_CALL
-
-
-@pytest.mark.parametrize(
-    ("text", "intent"),
-    [
-        ("uh let me think we were like eight people", Intent.INTERESTED),
-        ("let me think about it", Intent.NOT_INTERESTED),
-        ("ill think about it", Intent.NOT_INTERESTED),
-        ("we'll have to think it over", Intent.NOT_INTERESTED),
-    ],
-)
-def test_thinking_aloud_before_an_answer_is_not_a_stall(
-    classifier: LocalClassifier, text: str, intent: Intent
-) -> None:
-    assert classifier.classify(text).intent is intent
+@given(st.lists(st.sampled_from(tuple(Intent)), min_size=1))
+def test_highest_is_the_earliest_in_precedence(intents: list[Intent]) -> None:
+    winner = highest(intents)
+    assert winner in intents
+    assert INTENT_PRECEDENCE.index(winner) == min(INTENT_PRECEDENCE.index(i) for i in intents)

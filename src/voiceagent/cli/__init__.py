@@ -10,11 +10,13 @@ import typer
 from rich.console import Console
 
 from voiceagent.cli.admin import register as register_admin
+from voiceagent.cli.intent import app as intent_app
 from voiceagent.errors import ConfigError
 from voiceagent.settings import Settings, get_settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 register_admin(app)
+app.add_typer(intent_app, name="intent")
 # Pipes and CI logs get a readable width too (rich falls back to 80 columns there).
 console = Console(width=None if Console().is_terminal else 160)
 

@@ -1,44 +1,47 @@
-"""The local intent classifier: deterministic rules, no network, no model, microseconds a call.
+"""The local intent classifier: a learned model plus high-precision safety rules, no network.
 
 It always runs first and alone decides the safety intents (do-not-call, human request, "are you
 an AI?"), so those never wait on or depend on a remote model (SPEC, "Runs with no keys at all").
 
 How one utterance is read:
-1. normalise it (lowercase, contractions expanded, fillers dropped);
-2. any safety rule that matches, un-negated, wins, by `INTENT_PRECEDENCE`;
-3. otherwise idioms such as "not a problem" are read as assent and blanked out, and the funnel
-   cues are weighed: the strongest cue wins, and between equals the later one, because callers
-   end on their conclusion ("yeah no, we're all set"; "no, that's fine, go on");
-4. with only weak cues, a puzzled reply ("hello?", "hang on") is unclear;
-5. with no cue at all, a question is unclear and a statement of three words or more is taken as
-   an answer to the agent's question, which in a sales call is engagement.
+1. the learned model (`learned`, trained from `corpus/intent` by `voiceagent intent train`)
+   gives an intent, with the safety intents taken recall-first at their dev-set thresholds, and
+   an act;
+2. the safety rules (`safety_rules`) run on the text as `features.canonical` puts it
+   (normalised, known misrecognitions such as "take me of your list" put right); a rule that
+   matches, un-negated, may add a safety intent but never removes one: the label is the highest
+   of the model's and the rules' by `INTENT_PRECEDENCE`;
+3. the act stays the model's, except after a rule that matched the whole turn ("stop",
+   "operator please"): a safety request with nothing more has no other act.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from voiceagent.funnel.states import Intent
-from voiceagent.intent import funnel_rules, rules, safety_rules
-from voiceagent.intent.normalise import normalise
+from voiceagent.funnel.states import Act, Intent
+from voiceagent.intent import learned, rules, safety_rules
+from voiceagent.intent.features import canonical
 from voiceagent.intent.precedence import highest
-from voiceagent.intent.rules import STRONG, Rule
-from voiceagent.providers.base import Classification
+from voiceagent.intent.rules import Rule
+from voiceagent.intent.types import Classification
 
 # How far back a negator may sit from its cue, counting only scope-carrying words between.
 _NEGATION_REACH = 5
-# A statement this long with no cue is read as an answer; shorter is a mumble.
-_MIN_ANSWER_WORDS = 3
 _NEGATION_WINDOW_CHARS = 120
-_BLANK = "_"
+# Rules that match only when the request is all the caller said.
+_WHOLE_TURN_RULES = frozenset({"bare_stop", "bare_request"})
+SAFETY_RULES: tuple[tuple[Rule, ...], ...] = (
+    safety_rules.DO_NOT_CALL,
+    safety_rules.HUMAN_REQUEST,
+    safety_rules.AI_QUESTION,
+)
 
 
 @dataclass(frozen=True, slots=True)
 class _Hit:
     rule: Rule
     start: int
-    end: int
 
 
 def _negated(text: str, start: int) -> bool:
@@ -57,75 +60,37 @@ def _negated(text: str, start: int) -> bool:
     return False
 
 
-def _hits(text: str, family: tuple[Rule, ...]) -> list[_Hit]:
+def safety_hits(words: str) -> list[_Hit]:
+    """The safety rules that match the normalised text, negated ones left out."""
     found = []
-    for rule in family:
-        for match in rule.pattern.finditer(text):
-            if not (rule.negatable and _negated(text, match.start())):
-                found.append(_Hit(rule, match.start(), match.end()))
+    for family in SAFETY_RULES:
+        for rule in family:
+            for match in rule.pattern.finditer(words):
+                if not (rule.negatable and _negated(words, match.start())):
+                    found.append(_Hit(rule, match.start()))
     return found
 
 
-def _blank(text: str, spans: list[tuple[int, int]]) -> str:
-    # Keep offsets stable so hit positions stay comparable across the masked and plain text.
-    for start, end in spans:
-        text = text[:start] + _BLANK + " " * (end - start - 1) + text[end:]
-    return text
-
-
 class LocalClassifier:
-    """Rule-based `Classifier`; safe to share, since it keeps no state between calls."""
+    """The learned model with the safety rules as an override; shares safely between calls."""
 
-    def __init__(self) -> None:
-        self._safety = (
-            safety_rules.DO_NOT_CALL,
-            safety_rules.HUMAN_REQUEST,
-            safety_rules.AI_QUESTION,
-        )
-        self._idioms = funnel_rules.POSITIVE_IDIOMS
-        self._neutral: tuple[re.Pattern[str], ...] = funnel_rules.NEUTRAL_IDIOMS
-        self._funnel = (
-            funnel_rules.NOT_INTERESTED,
-            funnel_rules.NOT_INTERESTED_WEAK,
-            funnel_rules.INTERESTED,
-            funnel_rules.INTERESTED_WEAK,
-        )
-        self._unclear = funnel_rules.UNCLEAR
+    def __init__(self, model: learned.Model | None = None) -> None:
+        # Loaded at construction (start-up), once per process for the shipped artefact.
+        self._model = model or learned.shipped()
 
     def classify(self, text: str) -> Classification:
-        words = normalise(text)
+        words = canonical(text)
         if not words:
             return Classification(Intent.UNCLEAR, "empty")
+        prediction = self._model.predict_canonical(words)
+        scores = self._model.scores(prediction)
 
-        safety = [hit for family in self._safety for hit in _hits(words, family)]
-        winner = highest(hit.rule.intent for hit in safety)
-        if winner is not None:
-            first = next(hit for hit in safety if hit.rule.intent is winner)
-            return Classification(winner, first.rule.name)
-
-        idioms = _hits(words, self._idioms)
-        spans = [(hit.start, hit.end) for hit in idioms]
-        spans += [m.span() for pattern in self._neutral for m in pattern.finditer(words)]
-        masked = _blank(words, spans)
-
-        funnel = idioms + [hit for family in self._funnel for hit in _hits(masked, family)]
-        strong = [hit for hit in funnel if hit.rule.strength >= STRONG]
-        if strong:
-            return self._latest(strong)
-        unclear = _hits(masked, self._unclear)
-        if unclear:
-            return Classification(Intent.UNCLEAR, unclear[0].rule.name)
-        if funnel:
-            return self._latest(funnel)
-        # Count what is left after the blanking, so "i do not know" is not read as an answer.
-        tokens = [token for token in masked.split() if token != _BLANK]
-        if tokens and tokens[0] in rules.QUESTION_OPENERS:
-            return Classification(Intent.UNCLEAR, "question_without_cue")
-        if len(tokens) >= _MIN_ANSWER_WORDS:
-            return Classification(Intent.INTERESTED, "substantive_answer")
-        return Classification(Intent.UNCLEAR, "no_cue")
-
-    @staticmethod
-    def _latest(hits: list[_Hit]) -> Classification:
-        hit = max(hits, key=lambda h: h.start)
-        return Classification(hit.rule.intent, hit.rule.name)
+        hits = safety_hits(words)
+        ruled = highest(hit.rule.intent for hit in hits)
+        intent = highest([prediction.intent] + ([ruled] if ruled else []))
+        assert intent is not None  # the model's intent is always there
+        if ruled is None or intent is not ruled or intent is prediction.intent:
+            return Classification(intent, "model", prediction.act, scores)
+        rule = next(hit.rule for hit in hits if hit.rule.intent is ruled)
+        act = Act.NONE if rule.name in _WHOLE_TURN_RULES else prediction.act
+        return Classification(intent, rule.name, act, scores)

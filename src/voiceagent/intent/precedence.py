@@ -3,7 +3,7 @@
 "No, I'm not interested, and take me off your list" is a do-not-call; "are you a robot? let me
 talk to a person" is a human request. The safety intents always win over the funnel ones, and
 among themselves follow `INTENT_PRECEDENCE`. Between the funnel intents precedence says little
-("yeah no" vs "no, yeah, go ahead"), so the classifier weighs those by cue strength instead.
+("yeah no" vs "no, yeah, go ahead"): the learned model reads those from the whole utterance.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """What an intent rule is, and the vocabulary the engine uses to read negation and questions.
 
-The rule families themselves are data in `safety_rules` and `funnel_rules`. Patterns are written
+The rule families themselves are data in `safety_rules`. Patterns are written
 against the normalised form (see `normalise`), so "don't" is spelled "do not" and "I'm" is
 "i am". A rule is `negatable` when a negator just before it ("not", "never", "do not really want
 to") flips its meaning; rules whose wording already carries the negation ("not interested",
@@ -14,9 +14,6 @@ from dataclasses import dataclass
 
 from voiceagent.funnel.states import Intent
 
-STRONG = 2
-WEAK = 1
-
 
 @dataclass(frozen=True, slots=True)
 class Rule:
@@ -24,7 +21,6 @@ class Rule:
     intent: Intent
     pattern: re.Pattern[str]
     negatable: bool = False
-    strength: int = STRONG
 
 
 def words(spaced: str) -> frozenset[str]:
@@ -32,11 +28,9 @@ def words(spaced: str) -> frozenset[str]:
 
 
 def rules(
-    intent: Intent, table: list[tuple[str, str]], *, negatable: bool = False, strength: int = STRONG
+    intent: Intent, table: list[tuple[str, str]], *, negatable: bool = False
 ) -> tuple[Rule, ...]:
-    return tuple(
-        Rule(name, intent, re.compile(pattern), negatable, strength) for name, pattern in table
-    )
+    return tuple(Rule(name, intent, re.compile(pattern), negatable) for name, pattern in table)
 
 
 # Words that, spoken just before a cue, put the cue under negation ("i am not busy").
@@ -47,10 +41,4 @@ SCOPE_CARRIERS = words(
     "really ever even that too very so be being been to want need like would could should "
     "will going try trying actually exactly necessarily particularly currently quite just any "
     "a an the i we me you it is am are was have has had do does did get"
-)
-
-# A reply that opens like one of these is a question; with no cue it asks something we cannot
-# act on ("is this call being recorded?"), so it is unclear rather than a substantive answer.
-QUESTION_OPENERS = words(
-    "is are am was were do does did can could will would should who what where when why how which"
 )

@@ -17,8 +17,10 @@ _PERSON = (
     r"sales team|salesperson|man|woman|guy)"
 )
 _DET = r"(?:a |an |the |some |your |one of your |another |a different )?"
+# "A recording" is a machine; "are you recording this?" asks about recording (`question:recorded`).
 _MACHINE = (
-    r"(?:robot|bot|chatbot|machine|computer|ai|artificial intelligence|recording|recorded message|"
+    r"(?:robot|bot|chatbot|machine|computer|ai|artificial intelligence|(?<=a )recording|"
+    r"recorded message|"
     r"recorded call|"
     r"prerecorded message|pre recorded message|robocall|robo call|automated|automated call|"
     r"automated system|automated message|chatgpt|chat gpt|program|voice assistant|"
@@ -27,6 +29,14 @@ _MACHINE = (
 _LIVING = r"(?:real |live |actual |even |like |just )*(?:person|human being|human|live agent)"
 _LIST = r"(?:\w+ )?(?:list|lists|database|system|records|registry)"
 _CONTACT = r"(?:call|calling|ring|ringing|phone|phoning|contact|contacting|text|texting|bother)"
+# What a caller tells us to stop doing: calling, and the ways of saying it.
+_PESTER = r"(?:call|ring|phon|contact|text|dial|bother|bugg|harass|pester|spamm|robocall|messag)\w*"
+# "Stop" with only polite or emphatic words around it: the opt-out the opening offers.
+_STOP_BEFORE = r"(?:okay|alright|all right|please|just|now|i said|hey|no|oh|so|yes|yeah|look|man)"
+_STOP_AFTER = (
+    r"(?:it|now|please|that|right now|right there|already|stop|thanks|thank you|then|"
+    r"for real|seriously|man|okay|bye|goodbye)"
+)
 
 DO_NOT_CALL = rules(
     Intent.DO_NOT_CALL,
@@ -34,9 +44,12 @@ DO_NOT_CALL = rules(
         ("dnc_list", r"\b(?:do not call|dnc|no call) (?:list|registry|register)\b"),
         (
             "take_off_list",
-            r"\b(?:take|get|scratch|cross|strike|drop|remove|delete|pull|put) (?:me|us|"
+            # "did you get my number from a list?" asks where it came from: "get" needs "off".
+            r"\b(?:(?:take|scratch|cross|strike|drop|remove|delete|pull) (?:me|us|"
             r"my (?:phone )?"
-            rf"number|this (?:phone )?number|my name|my info\w*|my details) (?:off|from|out of)"
+            r"number|this (?:phone )?number|my name|my info\w*|my details) (?:off|from|out of)|"
+            r"(?:get|put) (?:me|us|my (?:phone )?number|this (?:phone )?number|my name|my info\w*|"
+            r"my details) (?:off|out of))"
             rf"(?: of)? (?:your|the|this|that|all|any)? ?{_LIST}",
         ),
         (
@@ -52,7 +65,9 @@ DO_NOT_CALL = rules(
         ("unsubscribe", r"\b(?:unsubscribe|opt (?:me )?out|opting out)\b"),
         (
             "never_again",
-            rf"\b(?:do not|never|never ever|not|no) (?:ever )?{_CONTACT} (?:me |us |here |this "
+            # "no, call me back tomorrow" is a "no" and a deferral, not "no calling back".
+            rf"\b(?:do not|never|never ever|not|no(?! {_CONTACT} (?:me |us )?back)) (?:ever )?"
+            rf"{_CONTACT} (?:me |us |here |this "
             r"(?:number|phone|house) |my (?:number|phone|cell) )?(?:again|back|anymore|any more|"
             r"no more|ever again|ever)\b",
         ),
@@ -68,10 +83,14 @@ DO_NOT_CALL = rules(
             rf"\b(?:stop|quit|cease|enough) (?:it )?(?:with )?(?:the |these |"
             rf"your )?{_CONTACT}\w*\b",
         ),
+        # "stop dialing this number", "stop bugging me"; "stop" then anything else is not one
+        # ("hold on, stop, which company is this?").
+        ("stop_pestering", rf"\b(?:stop|quit) (?:it )?(?:with )?(?:the |these |your )?{_PESTER}\b"),
+        ("bare_stop", rf"^(?:{_STOP_BEFORE} )*stop(?: {_STOP_AFTER})*$"),
         (
             "no_more_calls",
             r"\b(?:no more|any more|anymore|no further) (?:of (?:these|your|the|those) )?"
-            r"(?:phone )?calls\b",
+            r"(?:phone )?calls\b(?! (?:today|tonight|right now|for now|this week))",
         ),
         (
             "do_not_want_calls",
@@ -92,8 +111,9 @@ DO_NOT_CALL = rules(
             rf"(?:to )?{_CONTACT}",
         ),
         ("leave_me_alone", r"\bleave (?:me|us) alone\b"),
-        ("report_you", r"\b(?:report|reporting|sue|suing) (?:you|your company|this)\b|\bftc\b"),
     ],
+    # "no need to remove me, i am just busy" waves the request off.
+    negatable=True,
 )
 
 HUMAN_REQUEST = rules(
@@ -132,9 +152,11 @@ HUMAN_REQUEST = rules(
         ),
         (
             "bare_request",
-            r"^(?:(?:representative|operator|agent|transfer|human|human please|real person|"
-            r"live person|"
-            r"live agent|a human|a person|a real person|person)(?: please)? ?)+$",
+            # "real person?" alone asks whether we are one (`ai_question`); with "please" it asks
+            # for one.
+            r"^(?:(?:(?:representative|operator|agent|transfer|human|live agent|human agent|"
+            r"customer service|a human|human being)(?: please)?|(?:a |an )?(?:real |live |actual )?"
+            r"(?:person|human) please) ?)+$",
         ),
     ],
     negatable=True,
@@ -166,6 +188,8 @@ AI_QUESTION = rules(
         ),
         (
             "you_are_machine",
+            # "i do not care if you are a robot, what is the price?" waves the question off.
+            r"(?<!\bif )(?<!\bwhether )"
             rf"\b(?:you are|this is|you sound|you sound like|sounds like) (?:a |an |just a )?"
             rf"{_MACHINE}\b",
         ),

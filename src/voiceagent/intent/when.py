@@ -353,7 +353,7 @@ def _day_of_month(day: int, today: date) -> date | None:
 
 @cache
 def _constants() -> Any:
-    import parsedatetime  # type: ignore[import-untyped]  # lazy: only calendar dates need it
+    import parsedatetime  # lazy: only calendar dates need it
 
     return parsedatetime.Constants()
 
