@@ -117,7 +117,7 @@ async def test_silence_ends_the_call_after_the_timeout(live_app: Any) -> None:
 
 
 async def test_silence_that_is_broken_resets_the_count(live_app: Any) -> None:
-    directory = _directory(None, "Sure.", None, "About twenty people.", None, "We use QuickBooks.")
+    directory = _directory(None, "Sure.", None, "We use QuickBooks.", None, "About twenty people.")
     async with live_app(directory, silence_timeout_seconds=8, gather_timeout_seconds=4) as live:
         call = await live.run_call(CALLEE)
     assert call["end_reason"] != "silence_timeout"

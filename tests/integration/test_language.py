@@ -85,7 +85,7 @@ async def test_a_model_line_that_fails_the_check_is_replaced_by_the_script(
     assert "payroll" in question.lower()  # the script's own question instead
 
 
-async def test_the_intent_model_refines_funnel_intents_but_never_safety_ones(
+async def test_the_intent_model_refines_funnel_intents_and_never_removes_a_safety_one(
     voiced_app: Any,
 ) -> None:
     directory = CalleeDirectory.bundled()
@@ -98,9 +98,31 @@ async def test_the_intent_model_refines_funnel_intents_but_never_safety_ones(
         classified = [r for r in voiced.openai.requests if "response_format" in r.body]
     intents = [m["intent"] for m in call["messages"] if m["role"] == "caller"]
     assert intents == ["interested", "do_not_call"]  # "mm" is the model's call, DNC is local
-    assert len(classified) == 1
+    assert len(classified) == 1  # a local do-not-call is final: the model is not asked
     assert json.dumps(classified[0].body["response_format"])
     assert call["end_reason"] == "caller_dnc"
+
+
+async def test_the_intent_model_may_add_a_safety_label(voiced_app: Any) -> None:
+    directory = CalleeDirectory.bundled()
+    async with voiced_app(directory, tts=False, llm_classifier=True) as voiced:
+        voiced.openai.behaviour = OpenAIBehaviour(
+            reply="Thanks. How are you running payroll today?", intent="interested"
+        )
+        directory.register(CALLEE, ScriptedCallee(["Sure.", "mm hmm"]))
+        refined = await voiced.live.run_call(CALLEE)
+        voiced.openai.behaviour.intent = "ai_question"
+        directory.register(CALLEE, ScriptedCallee(["Sure.", "mm hmm"]))
+        added = await voiced.live.run_call(CALLEE)
+    assert [m["intent"] for m in refined["messages"] if m["role"] == "caller"] == [
+        "interested",
+        "interested",
+    ]
+    assert [m["intent"] for m in added["messages"] if m["role"] == "caller"] == [
+        "ai_question",
+        "ai_question",
+    ]
+    assert "AI" in [m["text"] for m in added["messages"] if m["role"] == "agent"][1]
 
 
 async def test_model_and_voice_together_answer_with_audio(voiced_app: Any) -> None:

@@ -281,8 +281,9 @@ def test_the_callback_and_the_email_are_repeated_back() -> None:
 
 def test_another_language_is_answered_in_it_with_english_for_the_rest() -> None:
     assert LANGUAGE.compose(request(Line.OTHER_LANGUAGE, language="es")).startswith("Lo siento")
-    assert LANGUAGE.compose(request(Line.OTHER_LANGUAGE, language="zz")) == (
-        SCRIPT.other_language["en"]
+    assert (
+        LANGUAGE.compose(request(Line.OTHER_LANGUAGE, language="zz"))
+        == (SCRIPT.other_language["en"])
     )
 
 

@@ -8,19 +8,56 @@ fails or an instance dies mid-turn.
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from datetime import datetime
-from typing import Any
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import update
 
 from voiceagent.db import repo
 from voiceagent.db.engine import Sessions
 from voiceagent.db.tables import CallRow, MessageRow, TransitionRow, TurnRow, utcnow
-from voiceagent.funnel import Decision, EndReason, State, Then
+from voiceagent.funnel import Decision, EndReason, Outcome, State, Then
+
+if TYPE_CHECKING:
+    from voiceagent.calls.understand import Understood
+
+MAX_CALLBACK_NOTE = 120
 
 
-def plan_of(decision: Decision) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Learned:
+    """What a turn teaches the call about the caller, stored with its decision."""
+
+    answers: dict[str, Any] | None = None  # None: nothing new
+    callback_at: datetime | None = None
+    callback_note: str | None = None
+    follow_up_to: str | None = None
+    # What the line writer needs besides the decision, so any instance can write the line.
+    line: dict[str, Any] = field(default_factory=dict)
+
+
+def learned_of(read: Understood | None, decision: Decision) -> Learned:
+    if read is None:
+        return Learned()
+    callback = read.callback if decision.outcome is Outcome.CALLBACK else None
+    email = read.email if decision.outcome is Outcome.FOLLOW_UP else ""
+    return Learned(
+        answers=read.answers if read.new_fields else None,
+        callback_at=callback.at.astimezone(UTC) if callback else None,
+        callback_note=callback.spoken[:MAX_CALLBACK_NOTE] if callback else None,
+        follow_up_to=email or None,
+        line={
+            "act": decision.act.value,
+            "facts": read.facts,
+            "callback_time": read.callback.spoken if read.callback else "",
+            "email": read.email,
+            "language": read.language,
+        },
+    )
+
+
+def plan_of(decision: Decision, learned: Learned | None = None) -> dict[str, Any]:
     """The part of a decision any instance needs to write the line and its TwiML."""
     return {
         "lines": [line.value for line in decision.lines],
@@ -30,6 +67,7 @@ def plan_of(decision: Decision) -> dict[str, Any]:
         "reask": decision.reask,
         "end_reason": decision.end_reason.value if decision.end_reason else None,
         "outcome": decision.outcome.value if decision.outcome else None,
+        **(learned.line if learned else {}),
     }
 
 
@@ -43,6 +81,8 @@ async def record_decision(
     classify_ms: float,
     decision: Decision,
     sid: str,
+    act: str | None = None,
+    learned: Learned | None = None,
 ) -> None:
     """Store the turn as pending with everything the funnel decided. Raises IntegrityError
     when the same turn was stored already (a retried webhook raced this one)."""
@@ -56,7 +96,7 @@ async def record_decision(
                 number=number,
                 status="pending",
                 twiml="",
-                plan=plan_of(decision),
+                plan=plan_of(decision, learned),
                 created_at=now,
             )
         )
@@ -70,6 +110,7 @@ async def record_decision(
                     text=speech,
                     state=row.state,
                     intent=intent,
+                    act=act,
                     latency_ms=round(classify_ms, 3),
                     created_at=now,
                 )
@@ -77,9 +118,16 @@ async def record_decision(
         if decision.state.value != row.state:
             await _transition(session, row, decision.state.value, intent, now)
         _apply(row, decision, sid, now)
+        if learned is not None:
+            _remember(row, learned)
         if decision.block_number:
+            wrong = decision.end_reason is EndReason.WRONG_NUMBER
             await repo.block_number(
-                session=session, phone=row.phone, source="caller_request", call_id=call_id
+                session=session,
+                phone=row.phone,
+                source="caller_request",
+                call_id=call_id,
+                note="wrong number" if wrong else None,
             )
 
 
@@ -187,6 +235,16 @@ def _apply(row: CallRow, decision: Decision, sid: str, now: datetime) -> None:
         row.outcome = decision.outcome.value if decision.outcome else None
         if decision.then is Then.TRANSFER:
             row.status = "transferred"
+
+
+def _remember(row: CallRow, learned: Learned) -> None:
+    if learned.answers is not None:
+        row.answers = dict(learned.answers)
+    if learned.callback_note is not None:
+        row.callback_at = learned.callback_at
+        row.callback_note = learned.callback_note
+    if learned.follow_up_to is not None:
+        row.follow_up_to = learned.follow_up_to
 
 
 def _rounded(stages: dict[str, float]) -> dict[str, float]:

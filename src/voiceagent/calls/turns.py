@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -21,11 +22,14 @@ from voiceagent.calls import records, twiml
 from voiceagent.calls.audio import AudioStore, AudioStream, new_audio_id
 from voiceagent.calls.context import Context
 from voiceagent.calls.producer import LineProducer, TurnAlreadyAnswered, TurnJob
+from voiceagent.calls.understand import Understood, spoken_facts, understand
 from voiceagent.db import repo
 from voiceagent.db.tables import CallRow, MessageRow, TurnRow
 from voiceagent.errors import LanguageError
 from voiceagent.funnel import (
+    Act,
     Answered,
+    Decision,
     EndReason,
     Event,
     Heard,
@@ -40,6 +44,8 @@ from voiceagent.funnel import (
     step,
 )
 from voiceagent.funnel.states import SAFETY_INTENTS
+from voiceagent.intent.precedence import highest
+from voiceagent.intent.types import Classification
 from voiceagent.providers.audio import ulaw_of
 from voiceagent.providers.base import LineRequest, Utterance
 
@@ -148,15 +154,16 @@ class TurnRunner:
             return twiml.hang_up()
 
         speech = form.get("SpeechResult", "").strip()[:MAX_SPEECH_CHARS]
-        event, rule, classify_ms = await self._classify(call, number, speech, history)
         progress = Progress.restore(call.progress or {})
+        event, read, rule, classify_ms = await self._hear(call, number, speech, progress, history)
         decision = step(progress, event, self.limits)
         intent = event.intent.value if isinstance(event, Heard) else None
+        act = event.act.value if isinstance(event, Heard) else None
         job = TurnJob(
             call_id=call.id,
             number=number,
             decision=decision,
-            request=self._request(call, number, decision, speech, history),
+            request=self._request(call, number, decision, speech, history, read),
             started=started,
             audio_id=new_audio_id(),
             intent=intent,
@@ -172,9 +179,11 @@ class TurnRunner:
                 number=number,
                 speech=speech,
                 intent=intent,
+                act=act,
                 classify_ms=classify_ms,
                 decision=decision,
                 sid=sid,
+                learned=records.learned_of(read, decision),
             )
         )
         self._start(job)
@@ -289,40 +298,69 @@ class TurnRunner:
         log.warning("turn_answered_from_script", turn=number)
         return answer
 
-    async def _classify(
-        self, call: CallRow, number: int, speech: str, history: Sequence[MessageRow]
-    ) -> tuple[Event, str, float]:
+    async def _hear(
+        self,
+        call: CallRow,
+        number: int,
+        speech: str,
+        progress: Progress,
+        history: Sequence[MessageRow],
+    ) -> tuple[Event, Understood | None, str, float]:
+        """The turn's event for the funnel, and what the reply says (None without one)."""
         if number == 0:
-            return Answered(), "answered", 0.0
+            return Answered(), None, "answered", 0.0
         if not speech:
-            return Silence(float(self.ctx.settings.gather_timeout_seconds)), "silence", 0.0
+            silence = Silence(float(self.ctx.settings.gather_timeout_seconds))
+            return silence, None, "silence", 0.0
         started = time.perf_counter()
+        heard = await self._classify(call, speech, history)
+        read = understand(
+            self.ctx.script,
+            speech=speech,
+            intent=heard.intent,
+            act=heard.act,
+            progress=progress,
+            answers=call.answers or {},
+            lead=call.lead or {},
+            phone=call.phone,
+        )
+        return read.heard, read, heard.reason, _since(started) * 1000
+
+    async def _classify(
+        self, call: CallRow, speech: str, history: Sequence[MessageRow]
+    ) -> Classification:
         local = self.ctx.providers.classifier.classify(speech)
         model = self.ctx.providers.intent_model
-        if local.intent in SAFETY_INTENTS or model is None:
-            return Heard(local.intent), local.reason, _since(started) * 1000
-        # The model may refine the funnel intents; late or failing, the local label stands.
+        if model is None or local.intent is Intent.DO_NOT_CALL:
+            return local
+        # The model may refine the funnel intents and add a safety label, never remove one;
+        # late or failing, the local label stands. The act is always the local model's.
         agent_line = next((m.text for m in reversed(history) if m.role == "agent"), "")
         try:
             async with asyncio.timeout(self.ctx.settings.classifier_timeout_seconds):
-                intent = await model.classify(
-                    speech, state=State(call.state), agent_line=agent_line
+                intent = Intent(
+                    await model.classify(speech, state=State(call.state), agent_line=agent_line)
                 )
-        except (TimeoutError, LanguageError) as exc:
+        except (TimeoutError, LanguageError, ValueError) as exc:
             self.ctx.log.info("intent_model_skipped", call_id=call.id, error=repr(exc))
-            return Heard(local.intent), local.reason, _since(started) * 1000
-        if intent in SAFETY_INTENTS:
-            intent = local.intent
-        return Heard(Intent(intent)), "model", _since(started) * 1000
+            return local
+        if local.intent in SAFETY_INTENTS or intent in SAFETY_INTENTS:
+            safest = highest(i for i in (local.intent, intent) if i in SAFETY_INTENTS)
+            if safest is None or safest is local.intent:
+                return local
+            return replace(local, intent=safest, reason="model")
+        return replace(local, intent=intent, reason="model")
 
     def _request(
         self,
         call: CallRow,
         number: int,
-        decision: Any,
+        decision: Decision,
         speech: str,
         history: Sequence[MessageRow],
+        read: Understood | None,
     ) -> LineRequest:
+        facts = read.facts if read else spoken_facts(self.ctx.script, call.answers or {})
         return LineRequest(
             call_id=call.id,
             turn=number,
@@ -338,6 +376,12 @@ class TurnRunner:
                 for m in history
             ),
             lead={str(k): str(v) for k, v in (call.lead or {}).items()},
+            act=decision.act,
+            facts=facts,
+            new_facts=read.new_fields if read else (),
+            callback_time=read.callback.spoken if read and read.callback else "",
+            email=read.email if read else "",
+            language=read.language if read else "",
         )
 
     def _request_from_plan(self, call_id: str, stored: TurnRow) -> LineRequest:
@@ -351,6 +395,11 @@ class TurnRunner:
             reask=True,
             end_reason=EndReason(plan["end_reason"]) if plan.get("end_reason") else None,
             outcome=Outcome(plan["outcome"]) if plan.get("outcome") else None,
+            act=Act(plan.get("act", Act.NONE.value)),
+            facts=dict(plan.get("facts", {})),
+            callback_time=str(plan.get("callback_time", "")),
+            email=str(plan.get("email", "")),
+            language=str(plan.get("language", "")),
         )
 
     def _log_decision(

@@ -147,11 +147,12 @@ async def block_number(
     source: str,
     call_id: str | None,
     at: datetime | None = None,
+    note: str | None = None,
 ) -> DncRow:
     existing = await session.get(DncRow, phone)
     if existing is not None:
         return existing
-    row = DncRow(phone=phone, source=source, call_id=call_id, created_at=at or utcnow())
+    row = DncRow(phone=phone, source=source, call_id=call_id, created_at=at or utcnow(), note=note)
     session.add(row)
     await session.flush()
     return row

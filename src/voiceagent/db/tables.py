@@ -81,6 +81,12 @@ class CallRow(Base):
     # The transfer's own leg, from Twilio's <Dial action>: completed, busy, no-answer, failed.
     dial_status: Mapped[str | None] = mapped_column(String(16), default=None)
     dial_duration_seconds: Mapped[int | None] = mapped_column(Integer, default=None)
+    # The qualifying answers by the script's field names: {"employees": 40, "payroll_tool": ...}.
+    answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # A callback the caller asked for: when (UTC), and the time as the agent repeated it back.
+    callback_at: Mapped[datetime | None] = mapped_column(default=None)
+    callback_note: Mapped[str | None] = mapped_column(String(120), default=None)
+    follow_up_to: Mapped[str | None] = mapped_column(String(254), default=None)  # email address
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     answered_at: Mapped[datetime | None] = mapped_column(default=None)
     ended_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -124,6 +130,7 @@ class MessageRow(Base):
     text: Mapped[str] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(8))
     intent: Mapped[str | None] = mapped_column(String(16), default=None)
+    act: Mapped[str | None] = mapped_column(String(32), default=None)  # caller messages only
     latency_ms: Mapped[float | None] = mapped_column(Float, default=None)
     stages: Mapped[dict[str, Any]] = mapped_column(default=dict)  # per-stage latency in ms
     # The unguessable id in the <Play> URL of this line's audio (Twilio fetches it unsigned).

@@ -235,7 +235,6 @@ class Close(_Part):
     ask: Phrasings
 
 
-
 class Goodbyes(_Part):
     converted: Phrasings
     declined: Phrasings

@@ -41,6 +41,7 @@ class Message(BaseModel):
     text: str
     state: str
     intent: str | None
+    act: str | None = None  # caller messages: question:price, objection:call_later, answer, ...
     latency_ms: float | None
     stages: dict[str, float] = Field(default_factory=dict)
     created_at: datetime
@@ -70,6 +71,11 @@ class CallSummary(BaseModel):
     duration_seconds: int | None
     dial_status: str | None = None  # a transfer's own leg: completed, busy, no-answer, failed
     error: str | None = None
+    # The qualifying answers by the script's field names ({"employees": 40, ...}).
+    answers: dict[str, Any] = Field(default_factory=dict)
+    callback_at: datetime | None = None  # the callback the caller asked for (UTC)
+    callback_note: str | None = None  # that time as the agent repeated it back
+    follow_up_to: str | None = None  # the address a follow-up email goes to
 
     @classmethod
     def of(cls, row: CallRow) -> CallSummary:
@@ -90,18 +96,24 @@ class CallSummary(BaseModel):
             duration_seconds=row.duration_seconds,
             dial_status=row.dial_status,
             error=row.error,
+            answers=row.answers or {},
+            callback_at=row.callback_at,
+            callback_note=row.callback_note,
+            follow_up_to=row.follow_up_to,
         )
 
 
 class CallDetail(CallSummary):
     messages: list[Message]
     transitions: list[Transition]
+    extracted: dict[str, Any] = Field(default_factory=dict)  # SPEC's name for `answers`
 
     @classmethod
     def of_detail(cls, row: CallRow) -> CallDetail:
         base = CallSummary.of(row).model_dump()
         return cls(
             **base,
+            extracted=base["answers"],
             messages=[
                 Message(
                     seq=m.seq,
@@ -109,6 +121,7 @@ class CallDetail(CallSummary):
                     text=m.text,
                     state=m.state,
                     intent=m.intent,
+                    act=m.act,
                     latency_ms=m.latency_ms,
                     stages=m.stages or {},
                     created_at=m.created_at,
