@@ -17,6 +17,7 @@ from voiceagent.funnel import (
     Line,
     Outcome,
     Progress,
+    Silence,
     State,
     Then,
     step,
@@ -115,6 +116,14 @@ def test_call_me_later_without_a_time_asks_once_then_ends_either_way() -> None:
     assert told.outcome is Outcome.CALLBACK
     vague = hear(asked.progress, I.UNCLEAR, Act.NONE)
     assert (vague.lines, vague.outcome) == ((Line.GOODBYE,), Outcome.CALLBACK)
+
+
+def test_silence_while_a_time_is_awaited_asks_for_the_time_again() -> None:
+    asked = hear(at(State.INTRO), I.NOT_INTERESTED, Act.OBJECTION_CALL_LATER)
+    quiet = step(asked.progress, Silence(4), LIMITS)
+    assert quiet.lines == (Line.CHECK_PRESENCE, Line.ASK_CALLBACK_TIME)
+    told = hear(quiet.progress, I.UNCLEAR, Act.ANSWER, time_heard=True)
+    assert told.outcome is Outcome.CALLBACK
 
 
 def test_a_safety_request_wins_over_a_pending_callback_question() -> None:

@@ -222,6 +222,7 @@ def test_transfer_is_the_exact_spec_line() -> None:
         (Act.OBJECTION_NOT_DECISION_MAKER, SCRIPT.objections.not_decision_maker),
         (Act.ANSWER, SCRIPT.objections.other),
         (Act.NONE, SCRIPT.objections.other),
+        (Act.QUESTION_PRICE, SCRIPT.objections.other),
     ],
 )
 def test_objection_answer_follows_the_kind_of_objection(act: Act, pool: list[str]) -> None:
@@ -367,3 +368,8 @@ def test_any_request_renders_without_braces(req: LineRequest) -> None:
     assert text.strip()
     assert not PLACEHOLDER.search(text)
     assert text == LANGUAGE.compose(req)
+
+
+def test_a_plain_no_at_the_opening_gets_the_opening_answer() -> None:
+    text = LANGUAGE.compose(request(Line.HANDLE_OBJECTION, act=Act.ANSWER, state=State.INTRO))
+    assert text in SCRIPT.objections.at_opening

@@ -254,7 +254,10 @@ def _silence(progress: Progress, seconds: float, limits: Limits) -> Decision:
     if progress.turns >= limits.max_turns:
         return _end(progress, (Line.GOODBYE,), EndReason.TURN_LIMIT)
     quiet = replace(progress, silent_seconds=silent)
-    return Decision(quiet, (Line.CHECK_PRESENCE, PROMPT[progress.state]), reask=True)
+    # Asked for a callback time or an address: that is the question still waiting.
+    waiting = {AWAIT_TIME: Line.ASK_CALLBACK_TIME, AWAIT_EMAIL: Line.ASK_EMAIL}
+    prompt = waiting.get(progress.awaiting, PROMPT[progress.state])
+    return Decision(quiet, (Line.CHECK_PRESENCE, prompt), reask=True)
 
 
 def _end(

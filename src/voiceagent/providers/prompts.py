@@ -143,7 +143,8 @@ def _instruction(
         return f"Ask whether that sounds useful for {values['lead_company']}."
     if line is Line.HANDLE_OBJECTION:
         answers = " / ".join(
-            _quote(_render(a, values)) for a in objection_answers(script, request.act)
+            _quote(_render(a, values))
+            for a in objection_answers(script, request.act, request.state)
         )
         return f"Answer the caller's concern briefly and kindly, along the lines of: {answers}"
     if line is Line.ANSWER_QUESTION:

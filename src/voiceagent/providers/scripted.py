@@ -11,7 +11,7 @@ import hashlib
 import re
 from collections.abc import AsyncIterator, Mapping, Sequence
 
-from voiceagent.funnel.states import Act, EndReason, Line, Outcome
+from voiceagent.funnel.states import Act, EndReason, Line, Outcome, State
 from voiceagent.providers.base import LineRequest
 from voiceagent.script.model import (
     CALLBACK_PLACEHOLDER,
@@ -148,7 +148,7 @@ class _Composer:
         return self.join(self.pick(self.script.pitch.lead_in, key + ".lead"), *chosen)
 
     def objection_answers(self) -> list[str]:
-        return objection_answers(self.script, self.request.act)
+        return objection_answers(self.script, self.request.act, self.request.state)
 
     def acknowledgement(self) -> str:
         """The caller's own facts said back, or a plain "Got it." when they gave none."""
@@ -252,7 +252,7 @@ def faq_answers(script: SalesScript, act: Act) -> list[str]:
     return by_topic.get(act, faq.how_it_works)
 
 
-def objection_answers(script: SalesScript, act: Act) -> list[str]:
+def objection_answers(script: SalesScript, act: Act, state: State) -> list[str]:
     """The script's answers to the objection `act` names; a plain "no" gets the general ones."""
     answers = script.objections
     by_kind = {
@@ -260,7 +260,8 @@ def objection_answers(script: SalesScript, act: Act) -> list[str]:
         Act.OBJECTION_NO_BUDGET: answers.no_budget,
         Act.OBJECTION_NOT_DECISION_MAKER: answers.not_decision_maker,
     }
-    return by_kind.get(act, answers.other)
+    plain = answers.at_opening if state is State.INTRO else answers.other
+    return by_kind.get(act, plain)
 
 
 def _fits(ack: Acknowledgement, facts: Mapping[str, str]) -> bool:

@@ -212,7 +212,8 @@ class ObjectionAnswers(_Part):
     has_provider: Phrasings
     no_budget: Phrasings
     not_decision_maker: Phrasings
-    other: Phrasings  # a plain "no" at the opening or after the pitch
+    at_opening: Phrasings  # a plain "no" to "is now a good time?"
+    other: Phrasings  # a plain "no" after the pitch
 
 
 class Callback(_Part):
