@@ -13,6 +13,7 @@ from starlette.datastructures import UploadFile
 from voiceagent.calls import dnc
 from voiceagent.db.tables import DncRow
 from voiceagent.web.deps import Authorized, Service
+from voiceagent.web.inputs import ascii_int
 from voiceagent.web.schemas import MAX_OFFSET, Problem
 
 MAX_CSV_BYTES = 5 * 1024 * 1024  # a million numbers fit; a wrong file uploaded by mistake doesn't
@@ -65,8 +66,8 @@ class ImportResult(BaseModel):
 
 async def csv_upload(request: Request) -> str:
     """The CSV's text, sent as the body (text/csv) or as the one file of a multipart form."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_CSV_BYTES + 64 * 1024:
+    declared = ascii_int(request.headers.get("content-length"), high=2**63)
+    if declared is not None and declared > MAX_CSV_BYTES + 64 * 1024:
         raise _too_large()
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "multipart/form-data":

@@ -11,6 +11,7 @@ from voiceagent.calls import dnc
 from voiceagent.errors import InvalidPhoneNumber
 from voiceagent.phone import mask_phone
 from voiceagent.web.deps import Service
+from voiceagent.web.inputs import ascii_int
 from voiceagent.web.ui import queries
 from voiceagent.web.ui.auth import CsrfChecked, Operator
 from voiceagent.web.ui.calls import page_number
@@ -24,8 +25,7 @@ MAX_IMPORT_BYTES = 2_000_000
 def _notice(params: dict[str, str]) -> str | None:
     # Built from known codes and counts only, so nothing typed into a URL is echoed back.
     def count(name: str) -> int:
-        value = params.get(name, "0")
-        return int(value) if value.isdigit() else 0
+        return ascii_int(params.get(name)) or 0
 
     match params.get("done"):
         case "added":

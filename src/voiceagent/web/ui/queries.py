@@ -117,7 +117,7 @@ class CallFilter:
             found.append(CallRow.state == self.state)
         if self.since:
             found.append(CallRow.created_at >= datetime.combine(self.since, time(), UTC))
-        if self.until:
+        if self.until and self.until < date.max:  # the last day there is bounds nothing
             end = datetime.combine(self.until + timedelta(days=1), time(), UTC)
             found.append(CallRow.created_at < end)
         if self.kind != "all":
