@@ -88,6 +88,25 @@ async def test_same_idempotency_key_returns_the_same_call(live_app: Any) -> None
     assert other.status_code == 409
 
 
+async def test_an_empty_idempotency_key_is_no_key(live_app: Any) -> None:
+    async with live_app() as live:
+        started = []
+        for phone in ("+14155550101", "+14155550103"):
+            response = await live.http.post(
+                "/call/start", json={"phone": phone}, headers={"Idempotency-Key": ""}
+            )
+            assert response.status_code == 202, response.text
+            started.append(response.json())
+            await live.carrier.wait_for(started[-1]["twilio_sid"], timeout=30)
+        keyed = await live.http.post(
+            "/call/start", json={"phone": "+14155550107"}, headers={"Idempotency-Key": "k-1"}
+        )
+        total = (await live.http.get("/calls")).json()["total"]
+    assert started[0]["call_id"] != started[1]["call_id"]
+    assert keyed.status_code == 202  # no '' key was stored to collide with
+    assert total == 3
+
+
 async def test_unknown_call_is_404(live_app: Any) -> None:
     async with live_app() as live:
         response = await live.http.get("/calls/does-not-exist")

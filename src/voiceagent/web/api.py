@@ -36,10 +36,16 @@ router = APIRouter(dependencies=[Authorized])
 async def start_call(
     body: StartCall,
     service: Service,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            max_length=200,
+            description="The same key again answers with the same call. Empty is no key.",
+        ),
+    ] = None,
 ) -> CallStarted:
     call = await service.start_call(
-        phone=body.phone, lead=body.lead, idempotency_key=idempotency_key
+        phone=body.phone, lead=body.lead, idempotency_key=idempotency_key or None
     )
     return CallStarted(call_id=call.id, status=call.status, twilio_sid=call.twilio_sid)
 
