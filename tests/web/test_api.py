@@ -42,7 +42,9 @@ async def test_invalid_number_is_422_with_the_reason(
         response = await live.http.post("/call/start", json={"phone": phone})
         calls = (await live.http.get("/calls")).json()
     assert response.status_code == 422
-    assert reason in response.json()["detail"]
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body", "phone"]
+    assert reason in error["msg"]
     assert calls["total"] == 0
 
 
@@ -270,3 +272,63 @@ async def test_listening_turn_is_a_speech_gather_with_the_scripts_hints(live_app
     said = gather.find("Say")
     assert said is not None
     assert "Northwind Payroll" in (said.text or "")
+
+
+def one_shape(response: Any) -> dict[str, Any]:
+    """FastAPI's 422: a list of errors, each with where (`loc`), what (`msg`) and a `type`."""
+    assert response.status_code == 422, response.text
+    errors = response.json()["detail"]
+    assert isinstance(errors, list)
+    assert errors
+    for error in errors:
+        assert isinstance(error["loc"], list)
+        assert error["loc"][0] in ("body", "query", "path", "header")
+        assert isinstance(error["msg"], str)
+        assert isinstance(error["type"], str)
+    first: dict[str, Any] = errors[0]
+    return first
+
+
+CSV = {"Content-Type": "text/csv"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs", "loc"),
+    [
+        ("POST", "/call/start", {"json": {"phone": "4155550123"}}, ["body", "phone"]),
+        ("POST", "/call/start", {"json": {"phone": 5}}, ["body", "phone"]),
+        (
+            "POST",
+            "/call/start",
+            {"content": b"{", "headers": {"Content-Type": "application/json"}},
+            ["body", 1],
+        ),
+        ("POST", "/dnc", {"json": {"phone": "+1415"}}, ["body", "phone"]),
+        ("DELETE", "/dnc/call-me", {}, ["path", "phone"]),
+        ("POST", "/dnc/import", {"content": b"\xff\xfe", "headers": CSV}, ["body"]),
+        ("POST", "/dnc/import", {"files": {"other": (None, b"x")}}, ["body", "file"]),
+        ("POST", "/dnc/import", {"content": b'"' + b"1" * 200_000, "headers": CSV}, ["body"]),
+        ("GET", "/calls?limit=0", {}, ["query", "limit"]),
+    ],
+)
+async def test_every_422_has_one_shape_naming_the_field(
+    live_app: Any, method: str, path: str, kwargs: dict[str, Any], loc: list[Any]
+) -> None:
+    async with live_app() as live:
+        response = await live.http.request(method, path, **kwargs)
+    assert one_shape(response)["loc"] == loc
+
+
+async def test_the_openapi_documents_the_422_shape(live_app: Any) -> None:
+    async with live_app() as live:
+        schema = (await live.http.get("/openapi.json")).json()
+    refusals = {
+        f"{method.upper()} {path}": operation["responses"]["422"]
+        for path, item in schema["paths"].items()
+        for method, operation in item.items()
+        if "422" in operation["responses"]
+    }
+    assert {"POST /call/start", "GET /calls", "POST /dnc", "DELETE /dnc/{phone}"} <= set(refusals)
+    for where, answer in refusals.items():
+        ref = answer["content"]["application/json"]["schema"]["$ref"]
+        assert ref == "#/components/schemas/HTTPValidationError", where

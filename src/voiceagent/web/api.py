@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, status
 
 from voiceagent.web.deps import Authorized, Service
+from voiceagent.web.inputs import phone_at
 from voiceagent.web.limits import limit_call_starts
 from voiceagent.web.schemas import (
     MAX_OFFSET,
@@ -28,7 +29,6 @@ router = APIRouter(dependencies=[Authorized])
     responses={
         409: {"model": Problem},
         413: {"model": Problem},
-        422: {"model": Problem},
         429: {"model": Problem},
         502: {"model": Problem},
     },
@@ -44,9 +44,10 @@ async def start_call(
         ),
     ] = None,
 ) -> CallStarted:
-    call = await service.start_call(
-        phone=body.phone, lead=body.lead, idempotency_key=idempotency_key or None
-    )
+    with phone_at("body", "phone"):
+        call = await service.start_call(
+            phone=body.phone, lead=body.lead, idempotency_key=idempotency_key or None
+        )
     return CallStarted(call_id=call.id, status=call.status, twilio_sid=call.twilio_sid)
 
 

@@ -127,6 +127,10 @@ def create_app(
     async def _known_error(request: Request, exc: VoiceAgentError) -> JSONResponse:
         code = next((c for kind, c in _STATUS.items() if isinstance(exc, kind)), 500)
         log.warning("request_failed", path=request.url.path, status=code, error=str(exc))
+        if code == status.HTTP_422_UNPROCESSABLE_CONTENT:
+            # Routes name the field (web.inputs.phone_at); this is the shape if one forgot.
+            problem = [{"loc": ["body"], "msg": str(exc), "type": "value_error"}]
+            return JSONResponse({"detail": problem}, status_code=code)
         return JSONResponse({"detail": str(exc)}, status_code=code)
 
     @app.get("/healthz")
