@@ -14,7 +14,7 @@ from voiceagent.calls import dnc
 from voiceagent.db.tables import DncRow
 from voiceagent.web.deps import Authorized, Service
 from voiceagent.web.inputs import ascii_int, phone_at, refuse
-from voiceagent.web.schemas import MAX_OFFSET, Problem
+from voiceagent.web.schemas import MAX_OFFSET, ClientInput, Problem
 
 MAX_CSV_BYTES = 5 * 1024 * 1024  # a million numbers fit; a wrong file uploaded by mistake doesn't
 _CSV_TYPES = ("text/csv", "text/plain", "application/csv", "application/vnd.ms-excel")
@@ -45,7 +45,7 @@ class DncList(BaseModel):
     total: int
 
 
-class AddNumber(BaseModel):
+class AddNumber(ClientInput):
     model_config = ConfigDict(extra="forbid")
 
     phone: str = Field(min_length=1, max_length=32, examples=["+14155550123"])

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 
+from voiceagent.text import utf8_safe
 from voiceagent.web.deps import Service
 from voiceagent.web.inputs import ascii_int
 
@@ -51,7 +52,8 @@ def _readable(params: dict[str, str], request: Request) -> dict[str, str]:
         request.app.state.service.ctx.log.warning(
             "webhook_fields_ignored", fields=sorted(odd), path=request.url.path
         )
-    return {key: value for key, value in params.items() if key not in odd}
+    # A field that is not text UTF-8 can encode is kept with U+FFFD in place of what it lacked.
+    return {utf8_safe(key): utf8_safe(value) for key, value in params.items() if key not in odd}
 
 
 SignedForm = Annotated[dict[str, str], Depends(signed_form)]

@@ -103,7 +103,14 @@ async def import_numbers(request: Request, service: Service, file: UploadFile) -
             f"That file is over {MAX_IMPORT_BYTES // 1_000_000} MB: split it and import each part."
         )
         return await _list_page(request, service, error=error, code=413)
-    text = data.decode("utf-8-sig", errors="replace")
+    try:
+        text = data.decode("utf-8-sig")  # Excel's UTF-8 export starts with a byte-order mark
+    except UnicodeDecodeError as exc:
+        error = (
+            f"That file is not UTF-8 text (byte {exc.start}): save it as CSV UTF-8 and "
+            "import it again."
+        )
+        return await _list_page(request, service, error=error, code=422)
     report = await dnc.import_csv(sessions=service.ctx.sessions, text=text)
     target = (
         f"/ui/dnc?done=imported&added={report.added}&already={report.already_listed}"
