@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from xml.etree import ElementTree
 
 import pytest
+from tests.web.test_ui_calls import seed_calls
 
 from voiceagent.providers.simulated import CalleeDirectory, ScriptedCallee
 
@@ -332,3 +334,78 @@ async def test_the_openapi_documents_the_422_shape(live_app: Any) -> None:
     for where, answer in refusals.items():
         ref = answer["content"]["application/json"]["schema"]["$ref"]
         assert ref == "#/components/schemas/HTTPValidationError", where
+
+
+async def test_calls_are_filtered_like_the_dashboard(live_app: Any) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    async with live_app() as live:
+        won, lost, busy, old = await seed_calls(
+            live.settings.database_url,
+            [
+                {"outcome": "converted", "end_reason": "completed", "phone": "+14155550101"},
+                {"outcome": "declined", "end_reason": "completed", "phone": "+14155550102"},
+                {"status": "busy", "state": "INIT", "phone": "+14155550109"},
+                {"created_at": now - timedelta(days=10), "phone": "+14155550101"},
+            ],
+        )
+
+        async def ids(query: str) -> set[str]:
+            response = await live.http.get(f"/calls?{query}")
+            assert response.status_code == 200, response.text
+            body = response.json()
+            assert body["total"] == len(body["calls"])
+            return {call["call_id"] for call in body["calls"]}
+
+        found = {
+            query: await ids(query)
+            for query in (
+                "status=busy",
+                "outcome=converted",
+                "outcome=none",
+                "end_reason=completed",
+                "state=INIT",
+                f"since={(now - timedelta(days=1)).date()}",
+                f"until={(now - timedelta(days=5)).date()}",
+                "until=9999-12-31",
+                "phone=%2B14155550101",
+                "phone=%2B1%20(415)%20555-0101",
+                "status=completed&outcome=declined",
+            )
+        }
+    assert found == {
+        "status=busy": {busy},
+        "outcome=converted": {won},
+        "outcome=none": {busy, old},
+        "end_reason=completed": {won, lost},
+        "state=INIT": {busy},
+        f"since={(now - timedelta(days=1)).date()}": {won, lost, busy},
+        f"until={(now - timedelta(days=5)).date()}": {old},
+        "until=9999-12-31": {won, lost, busy, old},
+        "phone=%2B14155550101": {won, old},
+        "phone=%2B1%20(415)%20555-0101": {won, old},
+        "status=completed&outcome=declined": {lost},
+    }
+
+
+@pytest.mark.parametrize(
+    ("query", "loc"),
+    [
+        ("status=nonsense", ["query", "status"]),
+        ("outcome=won", ["query", "outcome"]),
+        ("end_reason=bored", ["query", "end_reason"]),
+        ("state=DONE", ["query", "state"]),
+        ("since=yesterday", ["query", "since"]),
+        ("until=2024-02-30", ["query", "until"]),
+        ("until=%C2%B2", ["query", "until"]),
+        ("phone=call-me", ["query", "phone"]),
+        ("limit=%C2%B2", ["query", "limit"]),
+        ("offset=99999999999999999999999", ["query", "offset"]),
+        ("colour=red", ["query", "colour"]),  # an unknown filter is refused, not ignored
+    ],
+)
+async def test_a_bad_call_filter_is_422_naming_it(
+    live_app: Any, query: str, loc: list[str]
+) -> None:
+    async with live_app() as live:
+        response = await live.http.get(f"/calls?{query}")
+    assert one_shape(response)["loc"] == loc
