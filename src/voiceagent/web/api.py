@@ -1,4 +1,5 @@
-"""The JSON API: start calls, list and read them. Thin: every route is one call into the service."""
+"""The JSON API: start calls, list and read them. Thin: every route is one call into the service
+(or, for the filtered list, into the dashboard's own queries)."""
 
 from __future__ import annotations
 

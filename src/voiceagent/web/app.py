@@ -120,11 +120,7 @@ def create_app(
                 await closer()
             await engine.dispose()
 
-    app = FastAPI(
-        title="voiceagent",
-        version=__version__,
-        lifespan=lifespan,
-    )
+    app = FastAPI(title="voiceagent", version=__version__, lifespan=lifespan)
     app.state.settings = settings
     app.state.call_start_limiter = RateLimiter(settings.call_start_rate_per_minute)
     # A do-not-call CSV may be large; its route allows a little over the file for the form.
