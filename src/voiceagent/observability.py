@@ -11,18 +11,50 @@ from typing import Any, TextIO
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
-from voiceagent.phone import mask_phone
+# A run of digits with the separators people write numbers with: "+1 415-555-0173",
+# "(415) 555-0160", "16505550198", "/dnc/4155550123". With a "+" it is a number from 7 digits
+# on; without one, from 9 (a date has 8), and not when it is part of a word, a UUID or a time.
+_NUMBER = re.compile(
+    r"\+\d[\d\s().-]{0,30}\d"
+    r"|(?<![\w.+-])\(?\d[\d\s().-]{0,30}\d(?![\w:-])"
+)
+_UNMASKED_KEYS = frozenset({"timestamp", "level", "event"})
 
-_E164 = re.compile(r"\+\d{7,15}")
+
+def _mask(match: re.Match[str]) -> str:
+    found = match.group(0)
+    international = found.startswith("+")
+    digits = sum(ch.isdigit() for ch in found)
+    if not (7 if international else 9) <= digits <= 15:
+        return found
+    shown_first = 1 if international else 0  # "+1••••••0123", as mask_phone writes E.164
+    out, seen = [], 0
+    for ch in found:
+        if ch.isdigit():
+            seen += 1
+            ch = ch if seen <= shown_first or seen > digits - 4 else "•"
+        out.append(ch)
+    return "".join(out)
+
+
+def mask_numbers(value: Any) -> Any:
+    """`value` with every phone number in it masked, inside dicts and lists too."""
+    if isinstance(value, str):
+        return _NUMBER.sub(_mask, value)
+    if isinstance(value, dict):
+        return {key: mask_numbers(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [mask_numbers(item) for item in value]
+    return value
 
 
 def _mask_numbers(
     _logger: Any, _name: str, event: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
-    """Phone numbers are personal data: no log line carries one in clear."""
+    """Phone numbers are personal data: no log line carries one in clear, in any format."""
     for key, value in event.items():
-        if isinstance(value, str) and "+" in value:
-            event[key] = _E164.sub(lambda m: mask_phone(m.group(0)), value)
+        if key not in _UNMASKED_KEYS:
+            event[key] = mask_numbers(value)
     return event
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from xml.etree import ElementTree
 
 import pytest
+from tests.web.test_ui_calls import seed_calls
 
 from voiceagent.providers.simulated import CalleeDirectory, ScriptedCallee
 
@@ -42,7 +44,9 @@ async def test_invalid_number_is_422_with_the_reason(
         response = await live.http.post("/call/start", json={"phone": phone})
         calls = (await live.http.get("/calls")).json()
     assert response.status_code == 422
-    assert reason in response.json()["detail"]
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body", "phone"]
+    assert reason in error["msg"]
     assert calls["total"] == 0
 
 
@@ -86,6 +90,25 @@ async def test_same_idempotency_key_returns_the_same_call(live_app: Any) -> None
     assert first.json()["call_id"] == second.json()["call_id"]
     assert total == 1
     assert other.status_code == 409
+
+
+async def test_an_empty_idempotency_key_is_no_key(live_app: Any) -> None:
+    async with live_app() as live:
+        started = []
+        for phone in ("+14155550101", "+14155550103"):
+            response = await live.http.post(
+                "/call/start", json={"phone": phone}, headers={"Idempotency-Key": ""}
+            )
+            assert response.status_code == 202, response.text
+            started.append(response.json())
+            await live.carrier.wait_for(started[-1]["twilio_sid"], timeout=30)
+        keyed = await live.http.post(
+            "/call/start", json={"phone": "+14155550107"}, headers={"Idempotency-Key": "k-1"}
+        )
+        total = (await live.http.get("/calls")).json()["total"]
+    assert started[0]["call_id"] != started[1]["call_id"]
+    assert keyed.status_code == 202  # no '' key was stored to collide with
+    assert total == 3
 
 
 async def test_unknown_call_is_404(live_app: Any) -> None:
@@ -251,3 +274,138 @@ async def test_listening_turn_is_a_speech_gather_with_the_scripts_hints(live_app
     said = gather.find("Say")
     assert said is not None
     assert "Northwind Payroll" in (said.text or "")
+
+
+def one_shape(response: Any) -> dict[str, Any]:
+    """FastAPI's 422: a list of errors, each with where (`loc`), what (`msg`) and a `type`."""
+    assert response.status_code == 422, response.text
+    errors = response.json()["detail"]
+    assert isinstance(errors, list)
+    assert errors
+    for error in errors:
+        assert isinstance(error["loc"], list)
+        assert error["loc"][0] in ("body", "query", "path", "header")
+        assert isinstance(error["msg"], str)
+        assert isinstance(error["type"], str)
+    first: dict[str, Any] = errors[0]
+    return first
+
+
+CSV = {"Content-Type": "text/csv"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs", "loc"),
+    [
+        ("POST", "/call/start", {"json": {"phone": "4155550123"}}, ["body", "phone"]),
+        ("POST", "/call/start", {"json": {"phone": 5}}, ["body", "phone"]),
+        (
+            "POST",
+            "/call/start",
+            {"content": b"{", "headers": {"Content-Type": "application/json"}},
+            ["body", 1],
+        ),
+        ("POST", "/dnc", {"json": {"phone": "+1415"}}, ["body", "phone"]),
+        ("DELETE", "/dnc/call-me", {}, ["path", "phone"]),
+        ("POST", "/dnc/import", {"content": b"\xff\xfe", "headers": CSV}, ["body"]),
+        ("POST", "/dnc/import", {"files": {"other": (None, b"x")}}, ["body", "file"]),
+        ("POST", "/dnc/import", {"content": b'"' + b"1" * 200_000, "headers": CSV}, ["body"]),
+        ("GET", "/calls?limit=0", {}, ["query", "limit"]),
+    ],
+)
+async def test_every_422_has_one_shape_naming_the_field(
+    live_app: Any, method: str, path: str, kwargs: dict[str, Any], loc: list[Any]
+) -> None:
+    async with live_app() as live:
+        response = await live.http.request(method, path, **kwargs)
+    assert one_shape(response)["loc"] == loc
+
+
+async def test_the_openapi_documents_the_422_shape(live_app: Any) -> None:
+    async with live_app() as live:
+        schema = (await live.http.get("/openapi.json")).json()
+    refusals = {
+        f"{method.upper()} {path}": operation["responses"]["422"]
+        for path, item in schema["paths"].items()
+        for method, operation in item.items()
+        if "422" in operation["responses"]
+    }
+    assert {"POST /call/start", "GET /calls", "POST /dnc", "DELETE /dnc/{phone}"} <= set(refusals)
+    for where, answer in refusals.items():
+        ref = answer["content"]["application/json"]["schema"]["$ref"]
+        assert ref == "#/components/schemas/HTTPValidationError", where
+
+
+async def test_calls_are_filtered_like_the_dashboard(live_app: Any) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    async with live_app() as live:
+        won, lost, busy, old = await seed_calls(
+            live.settings.database_url,
+            [
+                {"outcome": "converted", "end_reason": "completed", "phone": "+14155550101"},
+                {"outcome": "declined", "end_reason": "completed", "phone": "+14155550102"},
+                {"status": "busy", "state": "INIT", "phone": "+14155550109"},
+                {"created_at": now - timedelta(days=10), "phone": "+14155550101"},
+            ],
+        )
+
+        async def ids(query: str) -> set[str]:
+            response = await live.http.get(f"/calls?{query}")
+            assert response.status_code == 200, response.text
+            body = response.json()
+            assert body["total"] == len(body["calls"])
+            return {call["call_id"] for call in body["calls"]}
+
+        found = {
+            query: await ids(query)
+            for query in (
+                "status=busy",
+                "outcome=converted",
+                "outcome=none",
+                "end_reason=completed",
+                "state=INIT",
+                f"since={(now - timedelta(days=1)).date()}",
+                f"until={(now - timedelta(days=5)).date()}",
+                "until=9999-12-31",
+                "phone=%2B14155550101",
+                "phone=%2B1%20(415)%20555-0101",
+                "status=completed&outcome=declined",
+            )
+        }
+    assert found == {
+        "status=busy": {busy},
+        "outcome=converted": {won},
+        "outcome=none": {busy, old},
+        "end_reason=completed": {won, lost},
+        "state=INIT": {busy},
+        f"since={(now - timedelta(days=1)).date()}": {won, lost, busy},
+        f"until={(now - timedelta(days=5)).date()}": {old},
+        "until=9999-12-31": {won, lost, busy, old},
+        "phone=%2B14155550101": {won, old},
+        "phone=%2B1%20(415)%20555-0101": {won, old},
+        "status=completed&outcome=declined": {lost},
+    }
+
+
+@pytest.mark.parametrize(
+    ("query", "loc"),
+    [
+        ("status=nonsense", ["query", "status"]),
+        ("outcome=won", ["query", "outcome"]),
+        ("end_reason=bored", ["query", "end_reason"]),
+        ("state=DONE", ["query", "state"]),
+        ("since=yesterday", ["query", "since"]),
+        ("until=2024-02-30", ["query", "until"]),
+        ("until=%C2%B2", ["query", "until"]),
+        ("phone=call-me", ["query", "phone"]),
+        ("limit=%C2%B2", ["query", "limit"]),
+        ("offset=99999999999999999999999", ["query", "offset"]),
+        ("colour=red", ["query", "colour"]),  # an unknown filter is refused, not ignored
+    ],
+)
+async def test_a_bad_call_filter_is_422_naming_it(
+    live_app: Any, query: str, loc: list[str]
+) -> None:
+    async with live_app() as live:
+        response = await live.http.get(f"/calls?{query}")
+    assert one_shape(response)["loc"] == loc

@@ -171,3 +171,33 @@ async def test_a_very_long_speech_result_is_cut_not_refused(live_app: Any) -> No
     assert len(said[0]["text"]) == 2000
     assert rambling.startswith(said[0]["text"])
     assert said[0]["intent"] == "interested"
+
+
+ODD_NUMBERS = ["²", str(2**63), "9" * 5000, "-1", "1e3"]
+
+
+@pytest.mark.parametrize("odd", ODD_NUMBERS)
+async def test_an_odd_number_in_a_signed_webhook_is_ignored(live_app: Any, odd: str) -> None:
+    directory = _directory("Sure.", "Let me talk to a person.")
+    async with live_app(directory, handoff_number="+14155550199") as live:
+        call = await live.run_call(CALLEE)
+        sid, call_id = call["twilio_sid"], call["call_id"]
+        status = await live.post_twilio(
+            f"/twilio/status?call_id={call_id}",
+            {"CallSid": sid, "CallStatus": "completed", "SequenceNumber": odd, "CallDuration": odd},
+        )
+        dial = await live.post_twilio(
+            f"/twilio/dial?call_id={call_id}",
+            {"CallSid": sid, "DialCallStatus": "busy", "DialCallDuration": odd},
+        )
+        turn = await live.post_twilio(
+            f"/twilio/voice?call_id={call_id}&turn=1",
+            {"CallSid": sid, "CallStatus": "in-progress", "SequenceNumber": odd, "Duration": odd},
+        )
+        stored = await _call(live, call_id)
+    assert status.status_code == 204
+    assert dial.status_code == 200
+    assert "<Hangup" in dial.text
+    assert turn.status_code == 200
+    assert stored["dial_status"] == "busy"  # the rest of the callback still counts
+    assert stored["duration_seconds"] is None or stored["duration_seconds"] < 3600

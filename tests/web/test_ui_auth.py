@@ -156,3 +156,43 @@ async def test_a_cross_site_post_without_the_cookie_fails(live_app: Any) -> None
                 headers={"Origin": "https://x.test"},
             )
     assert response.status_code == 403
+
+
+CRAFTED_SESSIONS = [
+    "²." + "0" * 64,  # a digit to str.isdigit(), not to int()
+    "9" * 5000 + ".abc",  # past int()'s digit limit
+    "99999999999.é" + "a" * 63,  # a far expiry and a MAC that is not ASCII
+    "é",
+]
+
+
+def test_crafted_session_values_are_simply_invalid() -> None:
+    for value in CRAFTED_SESSIONS:
+        assert not auth.session_is_valid(TOKEN, value)
+
+
+@pytest.mark.parametrize("value", CRAFTED_SESSIONS)
+async def test_a_crafted_session_cookie_is_no_session(live_app: Any, value: str) -> None:
+    cookie = f"{auth.SESSION_COOKIE}={value}".encode("latin-1")
+    stream = {"Cookie": cookie, "Accept": "text/event-stream"}
+    async with live_app(api_token=TOKEN) as live, client(live) as http:
+        page = await http.get("/", headers={"Cookie": cookie})
+        script = await http.get("/ui/calls/x/stream", headers=stream)
+    assert page.status_code == 303
+    assert page.headers["location"].startswith(auth.LOGIN_PATH)
+    assert script.status_code == 401
+
+
+async def test_a_crafted_csrf_token_is_refused_not_an_error(live_app: Any) -> None:
+    odd = "é" + "x" * 42
+    cookie = f"{auth.CSRF_COOKIE}={odd}".encode("latin-1")
+    async with live_app() as live, client(live) as http:
+        page = await http.get("/ui/dnc", headers={"Cookie": cookie})
+        form = await http.post(
+            "/ui/dnc",
+            data={"phone": "+14155550123", "csrf_token": "ü" + "x" * 42},
+            headers={"Cookie": cookie},
+        )
+    assert page.status_code == 200
+    assert odd not in page.text  # a cookie of the wrong shape is replaced, not echoed
+    assert form.status_code == 403

@@ -42,6 +42,8 @@ class LocalService:
         response = await self.http.post("/call/start", json={"phone": phone, "lead": lead or {}})
         if response.status_code != 202:
             detail = response.json().get("detail", response.text)
+            if isinstance(detail, list):  # a 422 names each field at fault
+                detail = "; ".join(str(error.get("msg", error)) for error in detail)
             raise CallStartFailed(f"{response.status_code}: {detail}")
         result: dict[str, Any] = response.json()
         return result

@@ -22,6 +22,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from voiceagent.text import utf8_safe_json
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -44,6 +46,20 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value
 
 
+class Utf8JSON(TypeDecorator[Any]):
+    """JSON whose strings UTF-8 can encode, written and read back: a lone surrogate that an
+    older version stored in a lead reads as U+FFFD rather than failing every page and turn."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        return utf8_safe_json(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        return utf8_safe_json(value)
+
+
 # Explicit, predictable constraint names: migrations (db/migrations/) refer to them by name.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -57,7 +73,10 @@ DNC_SOURCES = ("caller_request", "import", "operator")
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, datetime: UTCDateTime}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dict[str, Any]: Utf8JSON,
+        datetime: UTCDateTime,
+    }
 
 
 class CallRow(Base):

@@ -1,12 +1,19 @@
-"""The JSON API: start calls, list and read them. Thin: every route is one call into the service."""
+"""The JSON API: start calls, list and read them. Thin: every route is one call into the service
+(or, for the filtered list, into the dashboard's own queries)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import date
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, status
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
+from voiceagent.errors import InvalidPhoneNumber
+from voiceagent.phone import parse_phone
 from voiceagent.web.deps import Authorized, Service
+from voiceagent.web.inputs import phone_at
 from voiceagent.web.limits import limit_call_starts
 from voiceagent.web.schemas import (
     MAX_OFFSET,
@@ -17,8 +24,68 @@ from voiceagent.web.schemas import (
     Problem,
     StartCall,
 )
+from voiceagent.web.ui import queries
+from voiceagent.web.ui.queries import END_REASONS, OUTCOMES, STATES, STATUSES, CallFilter
 
 router = APIRouter(dependencies=[Authorized])
+
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "status": STATUSES,
+    "outcome": OUTCOMES,
+    "end_reason": END_REASONS,
+    "state": STATES,
+}
+
+
+def _choice(name: str, description: str | None = None) -> Any:
+    return Field(None, description=description, json_schema_extra={"enum": [*_CHOICES[name]]})
+
+
+def _e164(value: str) -> str:
+    try:
+        return parse_phone(value)
+    except InvalidPhoneNumber as exc:
+        raise PydanticCustomError("phone_number", str(exc)) from None
+
+
+class CallQuery(BaseModel):
+    """`GET /calls`: paging and the dashboard's filters. An unknown parameter is refused (422),
+    so a misspelt filter never silently lists every call."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(50, ge=1, le=500)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
+    status: str | None = _choice("status")
+    outcome: str | None = _choice("outcome", "`none`: calls with no outcome")
+    end_reason: str | None = _choice("end_reason")
+    state: str | None = _choice("state")
+    since: date | None = Field(None, description="the first UTC day, inclusive")
+    until: date | None = Field(None, description="the last UTC day, inclusive")
+    phone: Annotated[str, Field(max_length=32), AfterValidator(_e164)] | None = Field(
+        None, description="the whole number, as `/call/start` takes it"
+    )
+
+    @field_validator(*_CHOICES)
+    @classmethod
+    def _known(cls, value: str | None, info: ValidationInfo) -> str | None:
+        allowed = _CHOICES[info.field_name or ""]
+        if value is not None and value not in allowed:
+            raise PydanticCustomError(
+                "enum", "expected one of: {allowed}", {"allowed": ", ".join(allowed)}
+            )
+        return value
+
+    def filter(self) -> CallFilter:
+        return CallFilter(
+            status=self.status,
+            outcome=self.outcome,
+            end_reason=self.end_reason,
+            state=self.state,
+            since=self.since,
+            until=self.until,
+            phone=self.phone,
+        )
 
 
 @router.post(
@@ -28,7 +95,6 @@ router = APIRouter(dependencies=[Authorized])
     responses={
         409: {"model": Problem},
         413: {"model": Problem},
-        422: {"model": Problem},
         429: {"model": Problem},
         502: {"model": Problem},
     },
@@ -36,21 +102,26 @@ router = APIRouter(dependencies=[Authorized])
 async def start_call(
     body: StartCall,
     service: Service,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            max_length=200,
+            description="The same key again answers with the same call. Empty is no key.",
+        ),
+    ] = None,
 ) -> CallStarted:
-    call = await service.start_call(
-        phone=body.phone, lead=body.lead, idempotency_key=idempotency_key
-    )
+    with phone_at("body", "phone"):
+        call = await service.start_call(
+            phone=body.phone, lead=body.lead, idempotency_key=idempotency_key or None
+        )
     return CallStarted(call_id=call.id, status=call.status, twilio_sid=call.twilio_sid)
 
 
 @router.get("/calls")
-async def list_calls(
-    service: Service,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
-) -> CallList:
-    rows, total = await service.list_calls(limit=limit, offset=offset)
+async def list_calls(service: Service, params: Annotated[CallQuery, Query()]) -> CallList:
+    rows, total = await queries.find_calls(
+        sessions=service.ctx.sessions, flt=params.filter(), limit=params.limit, offset=params.offset
+    )
     return CallList(calls=[CallSummary.of(row) for row in rows], total=total)
 
 

@@ -9,6 +9,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -35,6 +37,7 @@ from voiceagent.settings import Settings
 from voiceagent.web import api, audio, dashboard, dnc_api, twilio_hooks
 from voiceagent.web.deps import Authorized
 from voiceagent.web.limits import BodySizeLimit, RateLimiter
+from voiceagent.web.responses import Utf8JSONResponse
 
 _STATUS: dict[type[VoiceAgentError], int] = {
     InvalidPhoneNumber: status.HTTP_422_UNPROCESSABLE_CONTENT,
@@ -123,11 +126,21 @@ def create_app(
     # A do-not-call CSV may be large; its route allows a little over the file for the form.
     app.add_middleware(BodySizeLimit, per_path={"/dnc/import": dnc_api.MAX_CSV_BYTES + 64 * 1024})
 
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's own answer, encoded so that a refused field's text cannot break it.
+        detail = jsonable_encoder(exc.errors())
+        return Utf8JSONResponse({"detail": detail}, status_code=422)
+
     @app.exception_handler(VoiceAgentError)
     async def _known_error(request: Request, exc: VoiceAgentError) -> JSONResponse:
         code = next((c for kind, c in _STATUS.items() if isinstance(exc, kind)), 500)
         log.warning("request_failed", path=request.url.path, status=code, error=str(exc))
-        return JSONResponse({"detail": str(exc)}, status_code=code)
+        if code == status.HTTP_422_UNPROCESSABLE_CONTENT:
+            # Routes name the field (web.inputs.phone_at); this is the shape if one forgot.
+            problem = [{"loc": ["body"], "msg": str(exc), "type": "value_error"}]
+            return Utf8JSONResponse({"detail": problem}, status_code=code)
+        return Utf8JSONResponse({"detail": str(exc)}, status_code=code)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, Any]:

@@ -13,7 +13,8 @@ from starlette.datastructures import UploadFile
 from voiceagent.calls import dnc
 from voiceagent.db.tables import DncRow
 from voiceagent.web.deps import Authorized, Service
-from voiceagent.web.schemas import MAX_OFFSET, Problem
+from voiceagent.web.inputs import ascii_int, phone_at, refuse
+from voiceagent.web.schemas import MAX_OFFSET, ClientInput, Problem
 
 MAX_CSV_BYTES = 5 * 1024 * 1024  # a million numbers fit; a wrong file uploaded by mistake doesn't
 _CSV_TYPES = ("text/csv", "text/plain", "application/csv", "application/vnd.ms-excel")
@@ -44,7 +45,7 @@ class DncList(BaseModel):
     total: int
 
 
-class AddNumber(BaseModel):
+class AddNumber(ClientInput):
     model_config = ConfigDict(extra="forbid")
 
     phone: str = Field(min_length=1, max_length=32, examples=["+14155550123"])
@@ -65,17 +66,15 @@ class ImportResult(BaseModel):
 
 async def csv_upload(request: Request) -> str:
     """The CSV's text, sent as the body (text/csv) or as the one file of a multipart form."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_CSV_BYTES + 64 * 1024:
+    declared = ascii_int(request.headers.get("content-length"), high=2**63)
+    if declared is not None and declared > MAX_CSV_BYTES + 64 * 1024:
         raise _too_large()
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "multipart/form-data":
         form = await request.form(max_files=1, max_fields=10)
         upload = next((v for v in form.values() if isinstance(v, UploadFile)), None)
         if upload is None:
-            raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_CONTENT, detail="the form carries no CSV file"
-            )
+            raise refuse(("body", "file"), "the form carries no CSV file", "missing")
         data = await upload.read(MAX_CSV_BYTES + 1)
     elif kind in _CSV_TYPES:
         data = b""
@@ -93,10 +92,7 @@ async def csv_upload(request: Request) -> str:
     try:
         return data.decode("utf-8-sig")  # Excel's UTF-8 export starts with a byte-order mark
     except UnicodeDecodeError as exc:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            detail=f"the CSV is not UTF-8 text (byte {exc.start})",
-        ) from None
+        raise refuse(("body",), f"the CSV is not UTF-8 text (byte {exc.start})") from None
 
 
 def _too_large() -> HTTPException:
@@ -138,10 +134,13 @@ async def list_numbers(
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    responses={200: {"model": DncEntry, "description": "already listed"}, 422: {"model": Problem}},
+    responses={200: {"model": DncEntry, "description": "already listed"}},
 )
 async def add_number(body: AddNumber, service: Service, response: Response) -> DncEntry:
-    entry, added = await dnc.add(sessions=service.ctx.sessions, phone=body.phone, note=body.note)
+    with phone_at("body", "phone"):
+        entry, added = await dnc.add(
+            sessions=service.ctx.sessions, phone=body.phone, note=body.note
+        )
     response.status_code = status.HTTP_201_CREATED if added else status.HTTP_200_OK
     return DncEntry.of(entry)
 
@@ -150,10 +149,12 @@ async def add_number(body: AddNumber, service: Service, response: Response) -> D
     "/{phone}",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses={404: {"model": Problem}, 422: {"model": Problem}},
+    responses={404: {"model": Problem}},
 )
 async def remove_number(phone: PhoneInPath, service: Service) -> Response:
-    if not await dnc.remove(sessions=service.ctx.sessions, phone=phone):
+    with phone_at("path", "phone"):
+        removed = await dnc.remove(sessions=service.ctx.sessions, phone=phone)
+    if not removed:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"{phone} is not on the list")
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -161,7 +162,7 @@ async def remove_number(phone: PhoneInPath, service: Service) -> Response:
 @router.post(
     "/import",
     openapi_extra=_CSV_BODY,
-    responses={413: {"model": Problem}, 415: {"model": Problem}, 422: {"model": Problem}},
+    responses={413: {"model": Problem}, 415: {"model": Problem}},
 )
 async def import_numbers(
     text: CsvText,
@@ -171,7 +172,5 @@ async def import_numbers(
     try:
         report = await dnc.import_csv(sessions=service.ctx.sessions, text=text, note=note)
     except csv.Error as exc:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, detail=f"the CSV cannot be read: {exc}"
-        ) from None
+        raise refuse(("body",), f"the CSV cannot be read: {exc}") from None
     return ImportResult.model_validate(report, from_attributes=True)

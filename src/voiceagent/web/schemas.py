@@ -7,14 +7,30 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from voiceagent.db.tables import CallRow
+from voiceagent.web.inputs import is_utf8
 
 # Paging stops here: past it a database integer overflows (and no list is that long).
 MAX_OFFSET = 2**31 - 1
 
 
-class StartCall(BaseModel):
+class ClientInput(BaseModel):
+    """A request body: every field, at any depth, keys included, is text UTF-8 can encode."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _encodable(cls, value: Any) -> Any:
+        if not is_utf8(value):
+            raise PydanticCustomError(
+                "unicode_text",
+                "holds text that is not valid Unicode (a lone surrogate such as \\ud800)",
+            )
+        return value
+
+
+class StartCall(ClientInput):
     model_config = ConfigDict(extra="forbid")
 
     phone: str = Field(min_length=1, max_length=32, examples=["+14155550123"])

@@ -7,7 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 
+from voiceagent.text import utf8_safe
 from voiceagent.web.deps import Service
+from voiceagent.web.inputs import ascii_int
 
 TWIML = "application/xml"
 
@@ -34,7 +36,24 @@ async def signed_form(request: Request) -> dict[str, str]:
             path=request.url.path,
         )
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail="invalid Twilio signature")
-    return params
+    return _readable(params, request)
+
+
+# Twilio's whole-number fields. A signed request is still a client's word: a value that is not a
+# plain, bounded number ("²", 2**63) is dropped so the rest of the webhook goes on.
+_NUMBERS = frozenset(
+    {"SequenceNumber", "CallDuration", "DialCallDuration", "Duration", "RecordingDuration"}
+)
+
+
+def _readable(params: dict[str, str], request: Request) -> dict[str, str]:
+    odd = [key for key in _NUMBERS & params.keys() if ascii_int(params[key]) is None]
+    if odd:
+        request.app.state.service.ctx.log.warning(
+            "webhook_fields_ignored", fields=sorted(odd), path=request.url.path
+        )
+    # A field that is not text UTF-8 can encode is kept with U+FFFD in place of what it lacked.
+    return {utf8_safe(key): utf8_safe(value) for key, value in params.items() if key not in odd}
 
 
 SignedForm = Annotated[dict[str, str], Depends(signed_form)]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import time
 from urllib.parse import quote
@@ -20,6 +21,7 @@ from urllib.parse import quote
 from fastapi import Depends, HTTPException, Request, Response, status
 
 from voiceagent.settings import Settings
+from voiceagent.web.inputs import ascii_int
 
 SESSION_COOKIE = "va_session"
 CSRF_COOKIE = "va_csrf"
@@ -27,6 +29,8 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 SESSION_SECONDS = 12 * 3600
 LOGIN_PATH = "/ui/login"
+_LATEST_EXPIRY = 10**12  # far past any real expiry; longer digit strings are not even parsed
+_CSRF_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")  # token_urlsafe(32)
 
 
 def _mac(key: str, message: str) -> str:
@@ -39,10 +43,13 @@ def issue_session(api_token: str, *, now: float | None = None) -> str:
 
 
 def session_is_valid(api_token: str, value: str, *, now: float | None = None) -> bool:
-    expires, _, mac = value.partition(".")
-    if not expires.isdigit() or int(expires) < (now if now is not None else time.time()):
+    # A cookie is whatever a client sends: any text, any length. Anything that is not our own
+    # shape is no session, never an error.
+    expires_text, _, mac = value.partition(".")
+    expires = ascii_int(expires_text, high=_LATEST_EXPIRY)
+    if expires is None or expires < (now if now is not None else time.time()):
         return False
-    return hmac.compare_digest(mac, _mac(api_token, f"dashboard-session:{expires}"))
+    return _same(mac, _mac(api_token, f"dashboard-session:{expires_text}"))
 
 
 def api_token(request: Request) -> str | None:
@@ -50,8 +57,15 @@ def api_token(request: Request) -> str | None:
     return None if settings.api_token is None else settings.api_token.get_secret_value()
 
 
+def _same(given: str, expected: str) -> bool:
+    """Constant-time, and for any text: `compare_digest` refuses non-ASCII `str`s with an error."""
+    return secrets.compare_digest(
+        given.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
+    )
+
+
 def token_matches(expected: str, given: str) -> bool:
-    return secrets.compare_digest(given.encode(), expected.encode())
+    return _same(given, expected)
 
 
 def has_bearer(request: Request) -> bool:
@@ -88,7 +102,7 @@ def require_operator(request: Request) -> None:
 def csrf_token(request: Request) -> str:
     """The token forms must echo; minted on first use and set as a cookie by `page()`."""
     existing = request.cookies.get(CSRF_COOKIE, "")
-    if len(existing) == 43:  # token_urlsafe(32)
+    if _CSRF_SHAPE.fullmatch(existing):
         return existing
     minted: str | None = getattr(request.state, "csrf_minted", None)
     if minted is None:
@@ -119,7 +133,7 @@ async def check_csrf(request: Request) -> None:
     if not sent:
         field = (await request.form()).get(CSRF_FIELD, "")
         sent = field if isinstance(field, str) else ""
-    if not cookie or not sent or not hmac.compare_digest(cookie, sent):
+    if not cookie or not sent or not _same(sent, cookie):
         raise HTTPException(
             status.HTTP_403_FORBIDDEN,
             detail="the form's security token is missing or stale: reload the page and retry",

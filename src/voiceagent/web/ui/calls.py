@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 from voiceagent.calls.turns import FINISHED
 from voiceagent.errors import CallNotFound
 from voiceagent.web.deps import Service
+from voiceagent.web.inputs import ascii_int
 from voiceagent.web.schemas import CallDetail
 from voiceagent.web.ui import queries
 from voiceagent.web.ui.auth import Operator
@@ -38,7 +39,8 @@ CSV_COLUMNS = (
 
 
 def page_number(raw: str | None) -> int:
-    return int(raw) if raw and raw.isdigit() and 0 < int(raw) < 1_000_000 else 1
+    """The page asked for; 1 for anything that is not a page number (a stale or mangled URL)."""
+    return ascii_int(raw, high=999_999) or 1
 
 
 @router.get("/", response_class=HTMLResponse)

@@ -11,6 +11,7 @@ from voiceagent.calls import dnc
 from voiceagent.errors import InvalidPhoneNumber
 from voiceagent.phone import mask_phone
 from voiceagent.web.deps import Service
+from voiceagent.web.inputs import ascii_int
 from voiceagent.web.ui import queries
 from voiceagent.web.ui.auth import CsrfChecked, Operator
 from voiceagent.web.ui.calls import page_number
@@ -24,8 +25,7 @@ MAX_IMPORT_BYTES = 2_000_000
 def _notice(params: dict[str, str]) -> str | None:
     # Built from known codes and counts only, so nothing typed into a URL is echoed back.
     def count(name: str) -> int:
-        value = params.get(name, "0")
-        return int(value) if value.isdigit() else 0
+        return ascii_int(params.get(name)) or 0
 
     match params.get("done"):
         case "added":
@@ -103,7 +103,14 @@ async def import_numbers(request: Request, service: Service, file: UploadFile) -
             f"That file is over {MAX_IMPORT_BYTES // 1_000_000} MB: split it and import each part."
         )
         return await _list_page(request, service, error=error, code=413)
-    text = data.decode("utf-8-sig", errors="replace")
+    try:
+        text = data.decode("utf-8-sig")  # Excel's UTF-8 export starts with a byte-order mark
+    except UnicodeDecodeError as exc:
+        error = (
+            f"That file is not UTF-8 text (byte {exc.start}): save it as CSV UTF-8 and "
+            "import it again."
+        )
+        return await _list_page(request, service, error=error, code=422)
     report = await dnc.import_csv(sessions=service.ctx.sessions, text=text)
     target = (
         f"/ui/dnc?done=imported&added={report.added}&already={report.already_listed}"

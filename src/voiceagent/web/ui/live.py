@@ -9,13 +9,15 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
 from voiceagent.calls.turns import FINISHED
 from voiceagent.db.tables import utcnow
 from voiceagent.web.deps import Service
+from voiceagent.web.inputs import MAX_INT, ascii_int
 from voiceagent.web.ui import queries
 from voiceagent.web.ui.auth import Operator
 from voiceagent.web.ui.render import fragment, page
@@ -55,11 +57,15 @@ def sse(event: str, data: str, ident: int | None = None) -> str:
 
 @router.get("/ui/calls/{call_id}/stream")
 async def call_stream(
-    request: Request, call_id: str, service: Service, after: int = 0, view: str = "call"
+    request: Request,
+    call_id: str,
+    service: Service,
+    after: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
+    view: str = "call",
 ) -> StreamingResponse:
     simulator = view == "simulator"  # the panel then offers "start another test call"
-    resumed = request.headers.get("last-event-id", "")
-    start = max(after, int(resumed) if resumed.isdigit() else 0)
+    # The browser sends back the last id we sent; anything else it may send is ignored.
+    start = max(after, ascii_int(request.headers.get("last-event-id")) or 0)
 
     async def events() -> AsyncIterator[str]:
         seq, shown = start, None

@@ -16,10 +16,12 @@ from typing import Literal
 from urllib.parse import urlencode
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from voiceagent.db.tables import CallRow, DncRow, MessageRow, TransitionRow
+from voiceagent.errors import InvalidPhoneNumber
 from voiceagent.funnel import EndReason, Outcome, State
+from voiceagent.phone import parse_phone
 
 STATUSES = (
     "queued",
@@ -50,6 +52,13 @@ def _choice(value: str | None, allowed: Collection[str]) -> str | None:
     return value if value in allowed else None
 
 
+def _phone(value: str | None) -> str | None:
+    try:
+        return parse_phone(value[:32]) if value else None
+    except InvalidPhoneNumber:
+        return None
+
+
 def _day(value: str | None) -> date | None:
     try:
         return date.fromisoformat(value) if value else None
@@ -69,6 +78,7 @@ class CallFilter:
     until: date | None = None  # inclusive, a UTC day
     kind: Kind = "all"
     q: str = ""
+    phone: str | None = None  # E.164, the whole number
 
     @classmethod
     def from_query(cls, params: Mapping[str, str]) -> CallFilter:
@@ -85,6 +95,7 @@ class CallFilter:
             until=_day(params.get("until")),
             kind=kind,
             q=params.get("q", "").strip()[:64],
+            phone=_phone(params.get("phone")),
         )
 
     @property
@@ -117,13 +128,15 @@ class CallFilter:
             found.append(CallRow.state == self.state)
         if self.since:
             found.append(CallRow.created_at >= datetime.combine(self.since, time(), UTC))
-        if self.until:
+        if self.until and self.until < date.max:  # the last day there is bounds nothing
             end = datetime.combine(self.until + timedelta(days=1), time(), UTC)
             found.append(CallRow.created_at < end)
         if self.kind != "all":
             found.append(CallRow.is_test.is_(self.kind == "test"))
         if self.q:
             found.append(_search(self.q))
+        if self.phone:
+            found.append(CallRow.phone == self.phone)
         return found
 
 
@@ -208,6 +221,17 @@ async def messages_after(*, session: AsyncSession, call_id: str, seq: int) -> Se
         .order_by(MessageRow.seq)
     )
     return (await session.execute(query)).scalars().all()
+
+
+async def find_calls(
+    *, sessions: async_sessionmaker[AsyncSession], flt: CallFilter, limit: int, offset: int
+) -> tuple[Sequence[CallRow], int]:
+    """The API's list: the dashboard's filters, newest first, without the table's figures."""
+    async with sessions() as session:
+        count = select(func.count()).select_from(CallRow).where(*flt.conditions())
+        total = (await session.execute(count)).scalar_one()
+        query = _filtered(flt).order_by(CallRow.created_at.desc(), CallRow.id).limit(limit)
+        return (await session.execute(query.offset(offset))).scalars().all(), total
 
 
 async def list_dnc(
