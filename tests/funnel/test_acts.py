@@ -184,6 +184,16 @@ def test_an_answer_read_as_unclear_still_moves_on() -> None:
     assert decision.state is State.PITCH
 
 
+def test_an_answer_read_as_a_doubtful_no_still_moves_on() -> None:
+    answered = frozenset({0})
+    doubtful = hear(
+        at(State.QUALIFY), I.NOT_INTERESTED, Act.ANSWER, answered=answered, doubtful=True
+    )
+    assert (doubtful.state, doubtful.progress.question) == (State.QUALIFY, 1)
+    firm = hear(at(State.QUALIFY), I.NOT_INTERESTED, Act.ANSWER, answered=answered)
+    assert (firm.state, firm.end_reason) == (State.END, EndReason.NOT_INTERESTED)
+
+
 def test_intro_skips_to_the_first_unanswered_question() -> None:
     decision = hear(at(State.INTRO), I.INTERESTED, Act.ANSWER, answered=frozenset({0}))
     assert (decision.state, decision.progress.question) == (State.QUALIFY, 1)

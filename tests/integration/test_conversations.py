@@ -90,7 +90,7 @@ CONVERSATIONS = [
         "completed",
         "converted",
         acts={3: "question:how_it_works"},
-        scripted_says=((4, "payday"),),
+        scripted_says=((4, "payday|clicks"),),
     ),
     Conversation(
         "who_is_calling",

@@ -55,6 +55,7 @@ MAX_BRIDGES = 3  # bridging lines in a row before the turn is answered with the 
 BRIDGES = ("One moment.", "Just a second.", "Bear with me one moment.")
 SAFETY_MARGIN = 0.25  # seconds kept back from the budget for writing and sending the answer
 POLL_SECONDS = 0.05
+DOUBT = 0.5  # under this probability the local model's intent is a guess (see Heard.doubtful)
 
 
 class TurnRunner:
@@ -323,6 +324,7 @@ class TurnRunner:
             answers=call.answers or {},
             lead=call.lead or {},
             phone=call.phone,
+            doubtful=heard.scores.get(heard.intent.value, 1.0) < DOUBT,
         )
         return read.heard, read, heard.reason, _since(started) * 1000
 
@@ -348,8 +350,8 @@ class TurnRunner:
             safest = highest(i for i in (local.intent, intent) if i in SAFETY_INTENTS)
             if safest is None or safest is local.intent:
                 return local
-            return replace(local, intent=safest, reason="model")
-        return replace(local, intent=intent, reason="model")
+            return replace(local, intent=safest, reason="llm", scores={})
+        return replace(local, intent=intent, reason="llm", scores={})
 
     def _request(
         self,

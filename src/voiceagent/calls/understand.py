@@ -56,6 +56,7 @@ def understand(
     lead: Mapping[str, Any],
     phone: str,
     now: datetime | None = None,
+    doubtful: bool = False,
 ) -> Understood:
     known = dict(answers)
     pending = _pending_question(script, progress)
@@ -78,6 +79,7 @@ def understand(
         answered=answered_questions(script, known),
         time_heard=callback is not None,
         email_known=bool(email),
+        doubtful=doubtful,
     )
     return Understood(
         heard=heard,

@@ -68,6 +68,7 @@ class Heard:
     answered: frozenset[int] = frozenset()
     time_heard: bool = False  # a callback time was named in this reply
     email_known: bool = False  # an address to send a follow-up to is known (the lead's, or heard)
+    doubtful: bool = False  # the classifier was unsure of the intent (under even odds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,12 +126,11 @@ def step(progress: Progress, event: Event, limits: Limits) -> Decision:
     act_rule = ACTS.get((state, heard.act))
     if act_rule is not None:
         return _apply(turn, act_rule, heard, limits)
-    if (
-        state is State.QUALIFY
-        and heard.intent is not Intent.NOT_INTERESTED
-        and turn.question in heard.answered
-    ):
-        # The reply answers the question, whatever its label ("sixty" reads as unclear).
+    firm_no = heard.intent is Intent.NOT_INTERESTED and not heard.doubtful
+    if state is State.QUALIFY and turn.question in heard.answered and not firm_no:
+        # The reply answers the question whatever its label ("sixty" reads as unclear; "it's
+        # ADP" is a coin toss between yes and no): the caller told us, so the call goes on. A
+        # firm no ("we use ADP, not interested") still ends below.
         return _advance(turn, limits, heard)
     return _apply(turn, TABLE[(state, heard.intent)], heard, limits)
 
