@@ -11,6 +11,8 @@ from voiceagent.intent.language import guess_language
     ("text", "expected"),
     [
         ("hola", "es"),
+        ("si, bueno?", "es"),
+        ("perdon, no entiendo", "es"),
         ("no hablo ingles", "es"),
         ("no hablo inglés lo siento", "es"),
         ("perdón no entiendo", "es"),
