@@ -199,6 +199,14 @@ def test_intro_skips_to_the_first_unanswered_question() -> None:
     assert (decision.state, decision.progress.question) == (State.QUALIFY, 1)
 
 
+def test_a_yes_with_a_time_hears_the_time_said_back() -> None:
+    decision = hear(at(State.CLOSE), I.INTERESTED, Act.ANSWER, time_heard=True)
+    assert (decision.lines, decision.outcome) == (
+        (Line.CONFIRM_MEETING, Line.GOODBYE),
+        Outcome.CONVERTED,
+    )
+
+
 def test_only_a_clear_yes_converts_at_close() -> None:
     yes = hear(at(State.CLOSE), I.INTERESTED, Act.ANSWER)
     assert yes.outcome is Outcome.CONVERTED

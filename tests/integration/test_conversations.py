@@ -66,6 +66,15 @@ CONVERSATIONS = [
         never_says=("calendar invite",),
     ),
     Conversation(
+        "a_yes_with_a_time_hears_it_back",
+        (*YES_TO_PITCH, "Sure.", "Yes, let's book it. Thursday afternoon works for me."),
+        FULL,
+        "completed",
+        "converted",
+        acts={4: "answer"},
+        says=((5, "Thursday"),),
+    ),
+    Conversation(
         "price_at_close_then_yes",
         (*YES_TO_PITCH, "Sure.", "How much is it per month?", "Okay, that's fine. Book it."),
         FULL,
@@ -449,6 +458,9 @@ async def test_the_agent_listens(talk: Any, case: Conversation) -> None:
         assert call["callback_note"]
     if case.outcome == "follow_up":
         assert call["follow_up_to"]
+    if "Thursday" in case.replies[-1]:
+        assert "Thursday" in call["meeting_note"]
+        assert call["meeting_at"]
     if case.blocked:
         assert again.status_code == 409
     for line in agent:

@@ -273,7 +273,7 @@ def test_a_fact_condition_is_honoured() -> None:
 
 def test_the_callback_and_the_email_are_repeated_back() -> None:
     callback = LANGUAGE.compose(
-        request(Line.CONFIRM_CALLBACK, Line.GOODBYE, callback_time="tomorrow at 10 am")
+        request(Line.CONFIRM_CALLBACK, Line.GOODBYE, time_heard="tomorrow at 10 am")
     )
     assert "tomorrow at 10 am" in callback
     email = LANGUAGE.compose(request(Line.CONFIRM_EMAIL, Line.GOODBYE, email="jo@acme.com"))
@@ -355,7 +355,7 @@ requests = st.builds(
     act=st.sampled_from(Act),
     facts=st.dictionaries(st.sampled_from(["employees", "payroll_tool"]), st.text(max_size=20)),
     new_facts=st.lists(st.sampled_from(["employees", "payroll_tool"]), max_size=2).map(tuple),
-    callback_time=st.text(max_size=20),
+    time_heard=st.text(max_size=20),
     email=st.text(max_size=20),
     language=st.sampled_from(["", "es", "fr", "xx"]),
 )

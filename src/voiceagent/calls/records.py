@@ -33,6 +33,8 @@ class Learned:
     callback_at: datetime | None = None
     callback_note: str | None = None
     follow_up_to: str | None = None
+    meeting_at: datetime | None = None  # a yes at CLOSE that named a time
+    meeting_note: str | None = None
     # What the line writer needs besides the decision, so any instance can write the line.
     line: dict[str, Any] = field(default_factory=dict)
 
@@ -41,16 +43,19 @@ def learned_of(read: Understood | None, decision: Decision) -> Learned:
     if read is None:
         return Learned()
     callback = read.callback if decision.outcome is Outcome.CALLBACK else None
+    meeting = read.callback if decision.outcome is Outcome.CONVERTED else None
     email = read.email if decision.outcome is Outcome.FOLLOW_UP else ""
     return Learned(
         answers=read.answers if read.new_fields else None,
         callback_at=callback.at.astimezone(UTC) if callback else None,
         callback_note=callback.spoken[:MAX_CALLBACK_NOTE] if callback else None,
         follow_up_to=email or None,
+        meeting_at=meeting.at.astimezone(UTC) if meeting else None,
+        meeting_note=meeting.spoken[:MAX_CALLBACK_NOTE] if meeting else None,
         line={
             "act": decision.act.value,
             "facts": read.facts,
-            "callback_time": read.callback.spoken if read.callback else "",
+            "time_heard": read.callback.spoken if read.callback else "",
             "email": read.email,
             "language": read.language,
         },
@@ -245,6 +250,9 @@ def _remember(row: CallRow, learned: Learned) -> None:
         row.callback_note = learned.callback_note
     if learned.follow_up_to is not None:
         row.follow_up_to = learned.follow_up_to
+    if learned.meeting_note is not None:
+        row.meeting_at = learned.meeting_at
+        row.meeting_note = learned.meeting_note
 
 
 def _rounded(stages: dict[str, float]) -> dict[str, float]:

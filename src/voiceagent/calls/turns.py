@@ -381,7 +381,7 @@ class TurnRunner:
             act=decision.act,
             facts=facts,
             new_facts=read.new_fields if read else (),
-            callback_time=read.callback.spoken if read and read.callback else "",
+            time_heard=read.callback.spoken if read and read.callback else "",
             email=read.email if read else "",
             language=read.language if read else "",
         )
@@ -399,7 +399,7 @@ class TurnRunner:
             outcome=Outcome(plan["outcome"]) if plan.get("outcome") else None,
             act=Act(plan.get("act", Act.NONE.value)),
             facts=dict(plan.get("facts", {})),
-            callback_time=str(plan.get("callback_time", "")),
+            time_heard=str(plan.get("time_heard", "")),
             email=str(plan.get("email", "")),
             language=str(plan.get("language", "")),
         )

@@ -67,7 +67,9 @@ def understand(
             known[question.field] = value
             new.append(question.field)
     callback = None
-    if act is Act.OBJECTION_CALL_LATER or progress.awaiting == AWAIT_TIME:
+    # A time matters when asked to call later, when we asked for one, and with a yes at CLOSE.
+    wants_time = act is Act.OBJECTION_CALL_LATER or progress.awaiting == AWAIT_TIME
+    if wants_time or progress.state is State.CLOSE:
         callback = parse_callback(speech, now=now or datetime.now(UTC), zone=callee_zone(phone))
     email = ""
     if act is Act.OBJECTION_SEND_EMAIL or progress.awaiting == AWAIT_EMAIL:

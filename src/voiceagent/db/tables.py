@@ -106,6 +106,9 @@ class CallRow(Base):
     callback_at: Mapped[datetime | None] = mapped_column(default=None)
     callback_note: Mapped[str | None] = mapped_column(String(120), default=None)
     follow_up_to: Mapped[str | None] = mapped_column(String(254), default=None)  # email address
+    # The meeting time a yes named ("Thursday afternoon works"), and as it was said back.
+    meeting_at: Mapped[datetime | None] = mapped_column(default=None)
+    meeting_note: Mapped[str | None] = mapped_column(String(120), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     answered_at: Mapped[datetime | None] = mapped_column(default=None)
     ended_at: Mapped[datetime | None] = mapped_column(default=None)

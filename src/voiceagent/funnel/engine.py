@@ -66,7 +66,7 @@ class Heard:
     act: Act = Act.NONE
     # The qualifying questions (by index) answered so far, this reply included: never asked again.
     answered: frozenset[int] = frozenset()
-    time_heard: bool = False  # a callback time was named in this reply
+    time_heard: bool = False  # a time was named in this reply (a callback, or the meeting)
     email_known: bool = False  # an address to send a follow-up to is known (the lead's, or heard)
     doubtful: bool = False  # the classifier was unsure of the intent (under even odds)
 
@@ -139,6 +139,8 @@ def _apply(progress: Progress, rule: Rule, heard: Heard, limits: Limits) -> Deci
     move, state = rule.move, progress.state
     if move is Move.END:
         said = rule.lines or (Line.GOODBYE,)
+        if rule.outcome is Outcome.CONVERTED and heard.time_heard:
+            said = (Line.CONFIRM_MEETING, *said)  # "Thursday afternoon works": said back
         return _end(progress, said, rule.end_reason, rule.outcome, rule.block_number, heard.act)
     if move is Move.HANDOFF:
         if limits.handoff_available:

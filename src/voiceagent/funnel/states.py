@@ -124,6 +124,7 @@ class Line(StrEnum):
     ANSWER_QUESTION = "answer_question"  # the script's answer to the caller's question (topic)
     ASK_CALLBACK_TIME = "ask_callback_time"  # "when would be a better time?"
     CONFIRM_CALLBACK = "confirm_callback"  # repeats back the time heard
+    CONFIRM_MEETING = "confirm_meeting"  # a yes with a time: repeats the time back
     ASK_EMAIL = "ask_email"  # "what's the best email address?"
     CONFIRM_EMAIL = "confirm_email"  # repeats back the address
     CALM = "calm"  # one calm line to a hostile caller
@@ -142,6 +143,7 @@ SCRIPTED_LINES: frozenset[Line] = frozenset(
         Line.TRANSFER,
         Line.CANNOT_TRANSFER,
         Line.CONFIRM_CALLBACK,
+        Line.CONFIRM_MEETING,
         Line.CONFIRM_EMAIL,
         Line.CALM,
         Line.OTHER_LANGUAGE,

@@ -70,7 +70,8 @@ _WORDS: dict[str, frozenset[str]] = {
 }
 _STRONG = frozenset(
     _words(
-        "hola hablo habla bueno entiendo perdón perdon español espanol gracias bonjour merci français francais parlez oui "
+        "hola hablo habla bueno entiendo perdón perdon español espanol gracias "
+        "bonjour merci français francais parlez oui "
         "obrigado obrigada português portugues você não nao danke bitte deutsch englisch ich "
         "nicht grazie buongiorno italiano inglese capisco parlo không khong xin chào tiếng tieng "
         "zhongwen putonghua"

@@ -41,7 +41,7 @@ class LineRequest:
     act: Act = Act.NONE  # what the caller's last words did (a question's topic, an objection)
     facts: Mapping[str, str] = field(default_factory=dict)  # answers so far, as the agent says them
     new_facts: tuple[str, ...] = ()  # the fields the caller's last words gave
-    callback_time: str = ""  # the callback time heard, as the agent repeats it back
+    time_heard: str = ""  # a time the caller named (a callback, a meeting), as the agent says it
     email: str = ""  # where a follow-up goes
     language: str = ""  # the caller's language when it is not English (ISO code)
 

@@ -16,6 +16,7 @@ from voiceagent.providers.base import LineRequest
 from voiceagent.script.model import (
     CALLBACK_PLACEHOLDER,
     EMAIL_PLACEHOLDER,
+    MEETING_PLACEHOLDER,
     Acknowledgement,
     SalesScript,
     fact_names,
@@ -116,7 +117,9 @@ class _Composer:
         if line is Line.ASK_CALLBACK_TIME:
             return self.pick(s.callback.ask_time, key)
         if line is Line.CONFIRM_CALLBACK:
-            return self.pick(s.callback.confirm, key, {CALLBACK_PLACEHOLDER: r.callback_time})
+            return self.pick(s.callback.confirm, key, {CALLBACK_PLACEHOLDER: r.time_heard})
+        if line is Line.CONFIRM_MEETING:
+            return self.pick(s.close.confirm_time, key, {MEETING_PLACEHOLDER: r.time_heard})
         if line is Line.ASK_EMAIL:
             return self.pick(s.follow_up.ask_email, key)
         if line is Line.CONFIRM_EMAIL:

@@ -37,6 +37,7 @@ MAX_HINT_CHARS = 100
 
 # Facts the agent learns on the call, usable in the lines that repeat them back.
 CALLBACK_PLACEHOLDER = "callback_time"
+MEETING_PLACEHOLDER = "meeting_time"
 EMAIL_PLACEHOLDER = "email"
 FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _YES_FIRST = re.compile(r"^\W*(?:yes|yeah|yep|sure)\b", re.IGNORECASE)
@@ -234,6 +235,8 @@ class Pitch(_Part):
 class Close(_Part):
     offer: Plain
     ask: Phrasings
+    # A yes that names a time ("Thursday afternoon works"): said back before the goodbye.
+    confirm_time: FactPhrasings = ["Perfect, I've noted {meeting_time}."]
 
 
 class Goodbyes(_Part):
@@ -296,6 +299,8 @@ class SalesScript(_Part):
                     raise ValueError(f"acknowledge_facts: when names an unknown field {name!r}")
         for text in self.callback.confirm:
             _placeholders(text, frozenset({CALLBACK_PLACEHOLDER}))
+        for text in self.close.confirm_time:
+            _placeholders(text, frozenset({MEETING_PLACEHOLDER}))
         for text in self.follow_up.confirm:
             _placeholders(text, frozenset({EMAIL_PLACEHOLDER}))
         if "en" not in self.other_language:

@@ -92,6 +92,8 @@ class CallSummary(BaseModel):
     callback_at: datetime | None = None  # the callback the caller asked for (UTC)
     callback_note: str | None = None  # that time as the agent repeated it back
     follow_up_to: str | None = None  # the address a follow-up email goes to
+    meeting_at: datetime | None = None  # the meeting time a yes at the close named (UTC)
+    meeting_note: str | None = None  # that time as the agent said it back
 
     @classmethod
     def of(cls, row: CallRow) -> CallSummary:
@@ -116,6 +118,8 @@ class CallSummary(BaseModel):
             callback_at=row.callback_at,
             callback_note=row.callback_note,
             follow_up_to=row.follow_up_to,
+            meeting_at=row.meeting_at,
+            meeting_note=row.meeting_note,
         )
 
 
