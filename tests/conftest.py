@@ -52,6 +52,10 @@ def _no_env_leaks(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
+# A guard against a hung server, not a guess at how long an answer takes: on a loaded machine an
+# import or a page may take many seconds, and a test waits for it (httpx's default is 5 s).
+CLIENT_TIMEOUT = httpx.Timeout(300.0)
+
 POSTGRES_ENV = "VOICEAGENT_TEST_POSTGRES_URL"
 POSTGRES_URL = os.environ.get(POSTGRES_ENV, "").strip()
 POSTGRES_SKIPPED = f"PostgreSQL leg skipped: {POSTGRES_ENV} not set"
@@ -176,7 +180,9 @@ def live_app(make_settings: Callable[..., Settings]) -> Callable[..., Any]:
             api_token = holder["settings"].api_token
             if api_token is not None:
                 headers["Authorization"] = f"Bearer {api_token.get_secret_value()}"
-            async with httpx.AsyncClient(base_url=server.base_url, headers=headers) as http:
+            async with httpx.AsyncClient(
+                base_url=server.base_url, headers=headers, timeout=CLIENT_TIMEOUT
+            ) as http:
                 yield Live(server.base_url, holder["settings"], carrier, http, token)
 
     return start
