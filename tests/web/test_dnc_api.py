@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -194,8 +195,53 @@ async def test_a_real_sized_list_is_imported(live_app: Any) -> None:
         )
         listed = await _entries(live, limit=1)
     assert response.status_code == 200, response.text
-    assert response.json() == {"added": 10_000, "already_listed": 0, "invalid": []}
+    assert response.json() == {
+        "added": 10_000,
+        "already_listed": 0,
+        "invalid": [],
+        "invalid_count": 0,
+    }
     assert listed["total"] == 10_000
+
+
+async def test_an_import_echoes_the_first_hundred_bad_rows_and_counts_the_rest(
+    live_app: Any,
+) -> None:
+    long_cell = "9" * 5_000
+    body = "phone\n" + long_cell + "\n" + "not a number\n" * 249 + "+14155550101\n"
+    async with live_app() as live:
+        response = await live.http.post(
+            "/dnc/import", content=body.encode(), headers={"Content-Type": CSV}
+        )
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert (report["added"], report["invalid_count"]) == (1, 250)
+    assert [bad["row"] for bad in report["invalid"]] == list(range(2, 102))
+    assert report["invalid"][0]["value"] == "9" * 40 + "…"
+    assert len(report["invalid"][0]["reason"]) < 100
+
+
+async def test_the_service_answers_while_a_large_import_runs(live_app: Any) -> None:
+    # Batches are committed as they go: seeing some but not all of the numbers listed means
+    # the import is under way, and /healthz must answer then, not after it.
+    count = 60_000
+    body = "phone\n" + "".join(f"+1415{2_000_000 + n}\n" for n in range(count))
+    async with live_app() as live:
+        importing = asyncio.create_task(
+            live.http.post("/dnc/import", content=body.encode(), headers={"Content-Type": CSV})
+        )
+        answered_mid_import = False
+        while not importing.done() and not answered_mid_import:
+            listed = (await _entries(live, limit=1))["total"]
+            if 0 < listed < count:
+                health = await live.http.get("/healthz")
+                assert health.status_code == 200
+                answered_mid_import = not importing.done()
+            await asyncio.sleep(0)  # nothing waited for: the requests above are the pace
+        response = await importing
+    assert response.status_code == 200, response.text
+    assert response.json()["added"] == count
+    assert answered_mid_import
 
 
 async def test_csv_import_as_a_multipart_file(live_app: Any) -> None:
@@ -205,7 +251,7 @@ async def test_csv_import_as_a_multipart_file(live_app: Any) -> None:
         )
         listed = await _entries(live)
     assert response.status_code == 200, response.text
-    assert response.json() == {"added": 1, "already_listed": 0, "invalid": []}
+    assert response.json() == {"added": 1, "already_listed": 0, "invalid": [], "invalid_count": 0}
     assert listed["entries"][0]["source"] == "import"
 
 

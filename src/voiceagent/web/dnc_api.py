@@ -61,7 +61,10 @@ class InvalidRow(BaseModel):
 class ImportResult(BaseModel):
     added: int
     already_listed: int
-    invalid: list[InvalidRow]
+    invalid: list[InvalidRow] = Field(
+        description=f"the first {dnc.MAX_INVALID_ECHOED} rows that are not valid numbers"
+    )
+    invalid_count: int = Field(description="how many rows are not valid numbers, in all")
 
 
 async def csv_upload(request: Request) -> str:
@@ -77,11 +80,12 @@ async def csv_upload(request: Request) -> str:
             raise refuse(("body", "file"), "the form carries no CSV file", "missing")
         data = await upload.read(MAX_CSV_BYTES + 1)
     elif kind in _CSV_TYPES:
-        data = b""
+        received = bytearray()  # not bytes +=, which copies the whole body for every chunk
         async for chunk in request.stream():
-            data += chunk
-            if len(data) > MAX_CSV_BYTES:
+            received += chunk
+            if len(received) > MAX_CSV_BYTES:
                 break
+        data = bytes(received)
     else:
         raise HTTPException(
             status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,

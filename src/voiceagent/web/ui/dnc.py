@@ -114,6 +114,6 @@ async def import_numbers(request: Request, service: Service, file: UploadFile) -
     report = await dnc.import_csv(sessions=service.ctx.sessions, text=text)
     target = (
         f"/ui/dnc?done=imported&added={report.added}&already={report.already_listed}"
-        f"&invalid={len(report.invalid)}"
+        f"&invalid={report.invalid_count}"
     )
     return RedirectResponse(target, status.HTTP_303_SEE_OTHER)
