@@ -48,6 +48,7 @@ def _no_env_leaks(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         "PUBLIC_BASE_URL",
         "SCRIPT_PATH",
         "CALLING_HOURS",
+        "DEFAULT_REGION",
     ):
         monkeypatch.delenv(name, raising=False)
 

@@ -15,7 +15,7 @@ async def test_add_import_and_confirmed_remove(dashboard: Any, tmp_path: Path) -
         page = board.page
         rows = page.locator("#dnc-table tbody tr")
         await board.open("/ui/dnc")
-        await page.get_by_label("Phone number, international format").fill("+1 415 555 0160")
+        await page.get_by_label("Phone number", exact=True).fill("+1 415 555 0160")
         await page.get_by_role("button", name="Add to the list").click()
         await expect(page.locator(".notice")).to_contain_text("Number added")
 

@@ -31,10 +31,10 @@ async def _stored(live: Any, call_id: str) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("phone", "reason"),
     [
-        ("4155550123", "international format"),
+        ("415555", "not a valid US number"),
         ("+1415", "not a valid"),
         ("+99912345678", "not a phone number"),
-        ("call me maybe", "international format"),
+        ("call me maybe", "not a phone number"),
     ],
 )
 async def test_invalid_number_is_422_with_the_reason(
@@ -72,6 +72,28 @@ async def test_start_returns_202_queued_with_the_sid(live_app: Any) -> None:
     assert body["status"] == "queued"
     assert body["twilio_sid"].startswith("CA")
     assert call["phone"] == "+14155550101"
+
+
+@pytest.mark.parametrize(
+    ("phone", "region", "e164"),
+    [
+        ("(415) 555-0173", None, "+14155550173"),  # DEFAULT_REGION is US unless set
+        ("4155550173", None, "+14155550173"),
+        ("1-415-555-0173", None, "+14155550173"),
+        ("020 7946 0958", "GB", "+442079460958"),
+        ("+1 415 555 0173", "GB", "+14155550173"),  # a country code wins over the region
+    ],
+)
+async def test_a_national_number_is_read_in_the_default_region(
+    live_app: Any, phone: str, region: str | None, e164: str
+) -> None:
+    overrides = {"default_region": region} if region else {}
+    async with live_app(**overrides) as live:
+        response = await live.http.post("/call/start", json={"phone": phone})
+        assert response.status_code == 202, response.text
+        await live.carrier.wait_for(response.json()["twilio_sid"], timeout=60)
+        call = await _stored(live, response.json()["call_id"])
+    assert call["phone"] == e164
 
 
 async def test_same_idempotency_key_returns_the_same_call(live_app: Any) -> None:
@@ -297,7 +319,7 @@ CSV = {"Content-Type": "text/csv"}
 @pytest.mark.parametrize(
     ("method", "path", "kwargs", "loc"),
     [
-        ("POST", "/call/start", {"json": {"phone": "4155550123"}}, ["body", "phone"]),
+        ("POST", "/call/start", {"json": {"phone": "415555"}}, ["body", "phone"]),
         ("POST", "/call/start", {"json": {"phone": 5}}, ["body", "phone"]),
         (
             "POST",

@@ -49,7 +49,7 @@ async def test_operator_adds_a_number_once_with_source_note_and_time(live_app: A
 @pytest.mark.parametrize(
     ("phone", "reason"),
     [
-        ("4155550123", "international format"),
+        ("415555", "not a valid US number"),
         ("+1415", "not a valid"),
         ("+99912345678", "not a phone number"),
     ],
@@ -132,7 +132,7 @@ async def test_list_pages_newest_first(live_app: Any) -> None:
 IMPORT = (
     "name,phone,company\n"
     "Ann,+14155550101,Acme\n"  # row 2: added
-    "Bob,4155550102,Acme\n"  # row 3: no country code
+    "Bob,415555,Acme\n"  # row 3: too short
     "\n"  # blank: skipped, still counted as a record number
     "Cy,+1 415 555 0103,Beta\n"  # row 5: added, any spelling of the number
     "Di,+14155550101,Acme\n"  # row 6: twice in the file
@@ -155,10 +155,10 @@ async def test_csv_import_adds_valid_numbers_and_reports_every_bad_row(live_app:
     report = response.json()
     assert (report["added"], report["already_listed"]) == (2, 2)
     assert [(bad["row"], bad["value"]) for bad in report["invalid"]] == [
-        (3, "4155550102"),
+        (3, "415555"),
         (8, ""),
     ]
-    assert "international format" in report["invalid"][0]["reason"]
+    assert "not a valid US number" in report["invalid"][0]["reason"]
     by_phone = {e["phone"]: e for e in listed["entries"]}
     assert set(by_phone) == {"+14155550101", "+14155550103", NUMBER}
     assert by_phone["+14155550101"]["source"] == "import"
@@ -242,6 +242,25 @@ async def test_the_service_answers_while_a_large_import_runs(live_app: Any) -> N
     assert response.status_code == 200, response.text
     assert response.json()["added"] == count
     assert answered_mid_import
+
+
+async def test_a_list_in_us_national_format_is_imported(live_app: Any) -> None:
+    # The national registry's own download: ten digits a line, no country code.
+    body = "4155550101\n(415) 555-0102\n415.555.0103\n1 415 555 0104\n"
+    async with live_app() as live:
+        response = await live.http.post(
+            "/dnc/import", content=body.encode(), headers={"Content-Type": CSV}
+        )
+        added = await live.http.post("/dnc", json={"phone": "(415) 555-0105"})
+        removed = await live.http.delete("/dnc/415-555-0101")
+        listed = await _entries(live)
+    assert response.status_code == 200, response.text
+    assert (response.json()["added"], response.json()["invalid_count"]) == (4, 0)
+    assert added.json()["phone"] == "+14155550105"
+    assert removed.status_code == 204
+    assert sorted(e["phone"] for e in listed["entries"]) == [
+        f"+1415555010{n}" for n in (2, 3, 4, 5)
+    ]
 
 
 async def test_csv_import_as_a_multipart_file(live_app: Any) -> None:

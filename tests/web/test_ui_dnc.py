@@ -34,9 +34,28 @@ async def test_added_number_is_listed_and_never_dialled(live_app: Any) -> None:
 async def test_invalid_number_is_refused_with_the_reason(live_app: Any) -> None:
     async with live_app() as live, httpx.AsyncClient(base_url=live.base_url) as http:
         csrf = await csrf_from(http)
-        response = await http.post("/ui/dnc", data={"phone": "4155550123", "csrf_token": csrf})
+        response = await http.post("/ui/dnc", data={"phone": "415555", "csrf_token": csrf})
     assert response.status_code == 422
-    assert "international format" in response.text
+    assert "not a valid US number" in response.text
+
+
+async def test_a_national_number_is_added_in_the_default_region(live_app: Any) -> None:
+    async with live_app() as live, httpx.AsyncClient(base_url=live.base_url) as http:
+        csrf = await csrf_from(http)
+        added = await http.post("/ui/dnc", data={"phone": "(415) 555-0123", "csrf_token": csrf})
+        imported = await http.post(
+            "/ui/dnc/import",
+            data={"csrf_token": csrf},
+            files={"file": ("dnc.csv", b"4155550124\n415-555-0125\n", "text/csv")},
+        )
+        listed = (await live.http.get("/dnc")).json()
+    assert added.status_code == 303
+    assert imported.headers["location"].endswith("added=2&already=0&invalid=0")
+    assert sorted(e["phone"] for e in listed["entries"]) == [
+        "+14155550123",
+        "+14155550124",
+        "+14155550125",
+    ]
 
 
 async def test_removed_number_can_be_dialled_again(live_app: Any) -> None:

@@ -61,12 +61,14 @@ async def add(
     note: str | None = None,
     source: str = OPERATOR,
     now: datetime | None = None,
+    region: str | None = None,
 ) -> tuple[DncRow, bool]:
     """List one number; return its entry and whether this call added it.
 
     Raises InvalidPhoneNumber (with the reason) for anything that is not a dialable number.
+    A number without a country code is read as one of `region` (DEFAULT_REGION).
     """
-    e164 = parse_phone(phone)
+    e164 = parse_phone(phone, region)
     async with sessions() as session, session.begin():
         added = await dnc_repo.add_entries(
             session=session, phones=[e164], source=source, note=note, at=now or utcnow()
@@ -78,9 +80,9 @@ async def add(
     return entry, bool(added)
 
 
-async def remove(*, sessions: Sessions, phone: str) -> bool:
+async def remove(*, sessions: Sessions, phone: str, region: str | None = None) -> bool:
     """Take a number off the list; False when it was not on it."""
-    e164 = parse_phone(phone)
+    e164 = parse_phone(phone, region)
     async with sessions() as session, session.begin():
         removed = await dnc_repo.delete_entry(session=session, phone=e164)
     if removed:
@@ -90,14 +92,19 @@ async def remove(*, sessions: Sessions, phone: str) -> bool:
 
 
 async def import_csv(
-    *, sessions: Sessions, text: str, note: str | None = None, now: datetime | None = None
+    *,
+    sessions: Sessions,
+    text: str,
+    note: str | None = None,
+    now: datetime | None = None,
+    region: str | None = None,
 ) -> ImportReport:
     """Add every valid number of a CSV (a `phone` column, or else the first column).
 
     Batches are committed as they go: an import cut short leaves the numbers listed so far on
     the list (adding them again changes nothing), never a half-written batch.
     """
-    valid, invalid, invalid_count = await asyncio.to_thread(_parse_csv, text)
+    valid, invalid, invalid_count = await asyncio.to_thread(_parse_csv, text, region)
     at = now or utcnow()
     added = 0
     for start in range(0, len(valid), BATCH):
@@ -120,7 +127,7 @@ async def import_csv(
     )
 
 
-def _parse_csv(text: str) -> tuple[list[str], list[InvalidRow], int]:
+def _parse_csv(text: str, region: str | None) -> tuple[list[str], list[InvalidRow], int]:
     """The valid numbers (E.164, duplicates kept), the first bad rows, and how many were bad."""
     valid: list[str] = []
     invalid: list[InvalidRow] = []
@@ -129,7 +136,7 @@ def _parse_csv(text: str) -> tuple[list[str], list[InvalidRow], int]:
         try:
             if len(value) > _LONGEST_NUMBER:
                 raise InvalidPhoneNumber("longer than any phone number")
-            valid.append(parse_phone(value))
+            valid.append(parse_phone(value, region))
         except InvalidPhoneNumber as exc:
             invalid_count += 1
             if len(invalid) < MAX_INVALID_ECHOED:

@@ -60,6 +60,7 @@ async def _list_page(
         "has_next": number * PAGE_SIZE < total,
         "notice": _notice(dict(request.query_params)),
         "error": error,
+        "region": service.ctx.settings.default_region,
     }
     return page(request, "dnc.html", values, status_code=code)
 
@@ -74,7 +75,9 @@ async def add_number(
     request: Request, service: Service, phone: Annotated[str, Form(max_length=40)]
 ) -> Response:
     try:
-        _, added = await dnc.add(sessions=service.ctx.sessions, phone=phone)
+        _, added = await dnc.add(
+            sessions=service.ctx.sessions, phone=phone, region=service.ctx.settings.default_region
+        )
     except InvalidPhoneNumber as exc:
         return await _list_page(request, service, error=str(exc), code=422)
     done = "added" if added else "already"
@@ -86,7 +89,9 @@ async def remove_number(
     request: Request, service: Service, phone: Annotated[str, Form(max_length=40)]
 ) -> Response:
     try:
-        removed = await dnc.remove(sessions=service.ctx.sessions, phone=phone)
+        removed = await dnc.remove(
+            sessions=service.ctx.sessions, phone=phone, region=service.ctx.settings.default_region
+        )
     except InvalidPhoneNumber:
         removed = False
     if not removed:
@@ -111,7 +116,9 @@ async def import_numbers(request: Request, service: Service, file: UploadFile) -
             "import it again."
         )
         return await _list_page(request, service, error=error, code=422)
-    report = await dnc.import_csv(sessions=service.ctx.sessions, text=text)
+    report = await dnc.import_csv(
+        sessions=service.ctx.sessions, text=text, region=service.ctx.settings.default_region
+    )
     target = (
         f"/ui/dnc?done=imported&added={report.added}&already={report.already_listed}"
         f"&invalid={report.invalid_count}"
