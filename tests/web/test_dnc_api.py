@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 import pytest
+from tests.conftest import GUARD
 
 from voiceagent.providers.simulated import CalleeDirectory, ScriptedCallee
 
@@ -89,7 +90,7 @@ async def test_a_listed_number_is_refused_409_until_removed(live_app: Any) -> No
         removed = await live.http.delete(f"/dnc/{NUMBER}")
         removed_again = await live.http.delete(f"/dnc/{NUMBER}")
         accepted = await live.http.post("/call/start", json={"phone": NUMBER})
-        await live.carrier.wait_for(accepted.json()["twilio_sid"], timeout=30)
+        await live.carrier.wait_for(accepted.json()["twilio_sid"], timeout=GUARD)
         listed = await _entries(live)
     assert refused.status_code == 409
     assert "do-not-call" in refused.json()["detail"]

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.conftest import CLIENT_TIMEOUT
+from tests.conftest import CLIENT_TIMEOUT, GUARD
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -26,7 +26,10 @@ def shown(page: str) -> str:
 
 
 async def test_the_list_shows_numbers_masked_like_the_calls_pages(live_app: Any) -> None:
-    async with live_app() as live, httpx.AsyncClient(base_url=live.base_url) as http:
+    async with (
+        live_app() as live,
+        httpx.AsyncClient(base_url=live.base_url, timeout=CLIENT_TIMEOUT) as http,
+    ):
         csrf = await csrf_from(http)
         await http.post("/ui/dnc", data={"phone": "+14155550123", "csrf_token": csrf})
         page = await http.get("/ui/dnc")
@@ -38,7 +41,10 @@ async def test_the_list_shows_numbers_masked_like_the_calls_pages(live_app: Any)
 
 
 async def test_added_number_is_listed_and_never_dialled(live_app: Any) -> None:
-    async with live_app() as live, httpx.AsyncClient(base_url=live.base_url) as http:
+    async with (
+        live_app() as live,
+        httpx.AsyncClient(base_url=live.base_url, timeout=CLIENT_TIMEOUT) as http,
+    ):
         csrf = await csrf_from(http)
         added = await http.post("/ui/dnc", data={"phone": "+1 415 555 0123", "csrf_token": csrf})
         again = await http.post("/ui/dnc", data={"phone": "+14155550123", "csrf_token": csrf})
@@ -53,7 +59,10 @@ async def test_added_number_is_listed_and_never_dialled(live_app: Any) -> None:
 
 
 async def test_invalid_number_is_refused_with_the_reason(live_app: Any) -> None:
-    async with live_app() as live, httpx.AsyncClient(base_url=live.base_url) as http:
+    async with (
+        live_app() as live,
+        httpx.AsyncClient(base_url=live.base_url, timeout=CLIENT_TIMEOUT) as http,
+    ):
         csrf = await csrf_from(http)
         response = await http.post("/ui/dnc", data={"phone": "415555", "csrf_token": csrf})
     assert response.status_code == 422
@@ -61,7 +70,10 @@ async def test_invalid_number_is_refused_with_the_reason(live_app: Any) -> None:
 
 
 async def test_a_national_number_is_added_in_the_default_region(live_app: Any) -> None:
-    async with live_app() as live, httpx.AsyncClient(base_url=live.base_url) as http:
+    async with (
+        live_app() as live,
+        httpx.AsyncClient(base_url=live.base_url, timeout=CLIENT_TIMEOUT) as http,
+    ):
         csrf = await csrf_from(http)
         added = await http.post("/ui/dnc", data={"phone": "(415) 555-0123", "csrf_token": csrf})
         imported = await http.post(
@@ -80,7 +92,10 @@ async def test_a_national_number_is_added_in_the_default_region(live_app: Any) -
 
 
 async def test_removed_number_can_be_dialled_again(live_app: Any) -> None:
-    async with live_app() as live, httpx.AsyncClient(base_url=live.base_url) as http:
+    async with (
+        live_app() as live,
+        httpx.AsyncClient(base_url=live.base_url, timeout=CLIENT_TIMEOUT) as http,
+    ):
         csrf = await csrf_from(http)
         await http.post("/ui/dnc", data={"phone": "+14155550101", "csrf_token": csrf})
         removed = await http.post(
@@ -90,7 +105,7 @@ async def test_removed_number_can_be_dialled_again(live_app: Any) -> None:
             "/ui/dnc/remove", data={"phone": "+14155550101", "csrf_token": csrf}
         )
         dialled = await live.http.post("/call/start", json={"phone": "+14155550101"})
-        await live.carrier.wait_for(dialled.json()["twilio_sid"], timeout=30)
+        await live.carrier.wait_for(dialled.json()["twilio_sid"], timeout=GUARD)
     assert removed.headers["location"] == "/ui/dnc?done=removed"
     assert unknown.status_code == 404
     assert dialled.status_code == 202
@@ -106,7 +121,10 @@ async def test_csv_import_counts_added_listed_and_invalid(live_app: Any) -> None
         "\n"
         "+14155550133\n"
     ).encode()
-    async with live_app() as live, httpx.AsyncClient(base_url=live.base_url) as http:
+    async with (
+        live_app() as live,
+        httpx.AsyncClient(base_url=live.base_url, timeout=CLIENT_TIMEOUT) as http,
+    ):
         csrf = await csrf_from(http)
         await http.post("/ui/dnc", data={"phone": "+14155550133", "csrf_token": csrf})
         response = await http.post(
@@ -134,7 +152,10 @@ async def test_notice_never_echoes_the_url(live_app: Any) -> None:
 async def test_an_upload_over_the_generic_body_limit_is_imported(live_app: Any) -> None:
     # ~1.3 MB: over the app's 64 KB body limit, inside the form's own 2 MB.
     data = "".join(f"+1415{2_000_000 + n}\n" for n in range(100_000)).encode()
-    async with live_app() as live, httpx.AsyncClient(base_url=live.base_url) as http:
+    async with (
+        live_app() as live,
+        httpx.AsyncClient(base_url=live.base_url, timeout=CLIENT_TIMEOUT) as http,
+    ):
         csrf = await csrf_from(http)
         response = await http.post(
             "/ui/dnc/import",
@@ -151,7 +172,10 @@ async def test_an_upload_over_the_forms_cap_gets_the_page_with_a_message(
     live_app: Any, declared: bool
 ) -> None:
     data = b"+14155550101\n" * 250_000  # 3.25 MB
-    async with live_app() as live, httpx.AsyncClient(base_url=live.base_url) as http:
+    async with (
+        live_app() as live,
+        httpx.AsyncClient(base_url=live.base_url, timeout=CLIENT_TIMEOUT) as http,
+    ):
         csrf = await csrf_from(http)
         form = {"data": {"csrf_token": csrf}, "files": {"file": ("big.csv", data, "text/csv")}}
         request = http.build_request("POST", "/ui/dnc/import", **form)  # type: ignore[arg-type]
