@@ -8,13 +8,16 @@ the run says so.
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import os
 import secrets
-from collections.abc import AsyncIterator, Callable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import httpx
@@ -30,6 +33,8 @@ from voiceagent.script.model import load_script
 from voiceagent.settings import Settings
 from voiceagent.web.app import create_app
 from voiceagent.web.server import serve_in_background
+
+T = TypeVar("T")
 
 
 @pytest.fixture(autouse=True)
@@ -48,8 +53,30 @@ def _no_env_leaks(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         "PUBLIC_BASE_URL",
         "SCRIPT_PATH",
         "CALLING_HOURS",
+        "DEFAULT_REGION",
     ):
         monkeypatch.delenv(name, raising=False)
+
+
+# Tests wait on a condition (an answer, a call's end, a row in the database), never on a guess at
+# how long it takes: on a loaded two-core machine an import or a call may take many times longer
+# than on an idle one. GUARD only stops a test that would otherwise hang for ever.
+GUARD = 300.0
+CLIENT_TIMEOUT = httpx.Timeout(GUARD)  # httpx's default, 5 s, is a guess a loaded machine overruns
+
+
+async def until(check: Callable[[], Awaitable[T] | T], *, what: str, guard: float = GUARD) -> T:
+    """Poll `check` (sync or async) until it returns something truthy, and return that."""
+    deadline = time.monotonic() + guard
+    while True:
+        value = check()
+        if inspect.isawaitable(value):
+            value = await value
+        if value:
+            return value  # type: ignore[return-value]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up after {guard:.0f} s waiting for {what}")
+        await asyncio.sleep(0.02)  # the pace of polling, not a guess at when it will be true
 
 
 POSTGRES_ENV = "VOICEAGENT_TEST_POSTGRES_URL"
@@ -146,7 +173,7 @@ class Live:
         response = await self.http.post("/call/start", json={"phone": phone, "lead": lead})
         assert response.status_code == 202, response.text
         started = response.json()
-        await self.carrier.wait_for(started["twilio_sid"], timeout=60)
+        await self.carrier.wait_for(started["twilio_sid"], timeout=GUARD)
         detail = await self.http.get(f"/calls/{started['call_id']}")
         result: dict[str, Any] = detail.json()
         return result
@@ -176,7 +203,9 @@ def live_app(make_settings: Callable[..., Settings]) -> Callable[..., Any]:
             api_token = holder["settings"].api_token
             if api_token is not None:
                 headers["Authorization"] = f"Bearer {api_token.get_secret_value()}"
-            async with httpx.AsyncClient(base_url=server.base_url, headers=headers) as http:
+            async with httpx.AsyncClient(
+                base_url=server.base_url, headers=headers, timeout=CLIENT_TIMEOUT
+            ) as http:
                 yield Live(server.base_url, holder["settings"], carrier, http, token)
 
     return start

@@ -21,20 +21,36 @@ STRICTER_US_WINDOWS: dict[str, tuple[time, time]] = {
 }
 
 
-def parse_phone(text: str) -> str:
-    """Return the number in E.164, or raise InvalidPhoneNumber saying why."""
+def parse_phone(text: str, region: str | None = None) -> str:
+    """Return the number in E.164, or raise InvalidPhoneNumber saying why.
+
+    A number with + and its country code is read as such; one without is read as a national
+    number of `region` (DEFAULT_REGION: "(415) 555-0173" in the US), and refused when no region
+    is given. `phonenumbers` knows each region's national prefixes and lengths.
+    """
     raw = text.strip()
-    if not raw.startswith("+"):
+    international = raw.startswith("+")
+    if not international and region is None:
         raise InvalidPhoneNumber(
             f"{raw!r} is not in international format: start with + and the country code"
         )
     try:
-        number = phonenumbers.parse(raw, None)
+        number = phonenumbers.parse(raw, None if international else region)
     except phonenumbers.NumberParseException as exc:
         raise InvalidPhoneNumber(f"{raw!r} is not a phone number: {exc._msg}") from None
     if not phonenumbers.is_valid_number(number):
-        raise InvalidPhoneNumber(f"{raw!r} is not a valid, dialable number")
+        if international:
+            raise InvalidPhoneNumber(f"{raw!r} is not a valid, dialable number")
+        raise InvalidPhoneNumber(
+            f"{raw!r} is not a valid {region} number; elsewhere, write it in international "
+            "format: + and the country code"
+        )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def known_region(code: str) -> bool:
+    """Whether `code` is a region `phonenumbers` can read national numbers of ("US", "GB")."""
+    return code in phonenumbers.SUPPORTED_REGIONS
 
 
 def mask_phone(e164: str) -> str:

@@ -11,6 +11,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from voiceagent.errors import ConfigError
+from voiceagent.phone import known_region
 
 _HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
 
@@ -85,6 +86,7 @@ class Settings(BaseSettings):
     script_path: Path | None = None
     retention_days: Annotated[int, Field(ge=1)] = 90
     calling_hours: str = "08:00-21:00"
+    default_region: str = "US"  # of numbers written without + and a country code
     log_level: str = "INFO"
     log_format: str = "json"  # json | console
 
@@ -129,6 +131,14 @@ class Settings(BaseSettings):
     def _hours(cls, value: str) -> str:
         CallingHours.parse(value)
         return value
+
+    @field_validator("default_region", mode="before")
+    @classmethod
+    def _region(cls, value: Any) -> Any:
+        code = value.strip().upper() if isinstance(value, str) else value
+        if isinstance(code, str) and not known_region(code):
+            raise ValueError("expected a two-letter region code such as US, CA or GB")
+        return code
 
     @field_validator("log_format")
     @classmethod

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from tests.conftest import until
 
 from voiceagent.calls.retention import PurgeReport, purge, run_daily
 from voiceagent.db import migrate, repo
@@ -168,10 +169,11 @@ async def test_daily_job_survives_a_failed_run_and_stops_when_cancelled(
     job = asyncio.create_task(
         run_daily(sessions=sessions, days=DAYS, first_delay=0, interval=0.01, clock=clock)
     )
-    for _ in range(500):
-        if await _count(sessions, MessageRow, "old-done") == 0 and clock.readings >= 3:
-            break
-        await asyncio.sleep(0.01)
+
+    async def purged_three_times() -> bool:
+        return await _count(sessions, MessageRow, "old-done") == 0 and clock.readings >= 3
+
+    await until(purged_three_times, what="three runs of the purge")
     job.cancel()
     with pytest.raises(asyncio.CancelledError):
         await job

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
+from tests.conftest import CLIENT_TIMEOUT, GUARD
 
 from voiceagent.intent.local import LocalClassifier
 from voiceagent.providers.base import LineRequest, Providers
@@ -46,10 +47,10 @@ async def test_a_turn_the_service_fails_ends_through_the_fallback_url(
 
     async with (
         serve_in_background(build) as server,
-        httpx.AsyncClient(base_url=server.base_url) as http,
+        httpx.AsyncClient(base_url=server.base_url, timeout=CLIENT_TIMEOUT) as http,
     ):
         started = (await http.post("/call/start", json={"phone": "+14155550101"})).json()
-        transcript = await carrier.wait_for(started["twilio_sid"], timeout=30)
+        transcript = await carrier.wait_for(started["twilio_sid"], timeout=GUARD)
         call = (await http.get(f"/calls/{started['call_id']}")).json()
 
     hooks = [e for e in transcript.events if e.kind is EventKind.WEBHOOK]

@@ -21,6 +21,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from tests.conftest import CLIENT_TIMEOUT, GUARD, until
 from twilio.request_validator import RequestValidator
 
 from voiceagent.emulators.twilio_rest import TwilioRestEmulator
@@ -55,17 +56,18 @@ class Instance:
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
-        async with httpx.AsyncClient() as http:
-            for _ in range(300):
-                if self.process.poll() is not None:
+        process = self.process
+        async with httpx.AsyncClient(timeout=CLIENT_TIMEOUT) as http:
+
+            async def answering() -> bool:
+                if process.poll() is not None:
                     raise RuntimeError(f"instance exited: {self.log.read_text()[-2000:]}")
                 try:
-                    if (await http.get(f"{self.url}/healthz")).status_code == 200:
-                        return
+                    return (await http.get(f"{self.url}/healthz")).status_code == 200
                 except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.05)
-        raise RuntimeError("instance did not start")
+                    return False
+
+            await until(answering, what=f"the instance on port {self.port} to answer")
 
     def kill(self) -> None:
         assert self.process is not None
@@ -96,7 +98,7 @@ class RoundRobin:
         }
         path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         first = next(self._turns)
-        async with httpx.AsyncClient(timeout=30) as http:
+        async with httpx.AsyncClient(timeout=CLIENT_TIMEOUT) as http:
             for attempt in range(len(self.instances)):
                 index = (first + attempt) % len(self.instances)
                 try:
@@ -152,7 +154,9 @@ async def two_instances(
             # One after the other: the second finds the schema the first migrated.
             for instance in instances:
                 await instance.start()
-            async with httpx.AsyncClient(base_url=proxy_server.base_url, timeout=30) as http:
+            async with httpx.AsyncClient(
+                base_url=proxy_server.base_url, timeout=CLIENT_TIMEOUT
+            ) as http:
                 yield twilio, proxy, http
         finally:
             for instance in instances:
@@ -166,14 +170,20 @@ async def start_and_finish(
     started = await http.post("/call/start", json={"phone": phone})
     assert started.status_code == 202, started.text
     body = started.json()
-    await twilio.carrier.wait_for(body["twilio_sid"], timeout=60)
-    # The final status callback may still be on its way through the proxy.
-    for _ in range(100):
-        call: dict[str, Any] = (await http.get(f"/calls/{body['call_id']}")).json()
-        if call["status"] in ("completed", "transferred", "failed"):
-            break
-        await asyncio.sleep(0.05)
-    return call
+    await twilio.carrier.wait_for(body["twilio_sid"], timeout=GUARD)
+    return await final_call(http, body["call_id"])
+
+
+async def final_call(http: httpx.AsyncClient, call_id: str) -> dict[str, Any]:
+    """The stored call once it is over: the final status callback may still be on its way."""
+
+    async def ended() -> dict[str, Any] | None:
+        response = await http.get(f"/calls/{call_id}")
+        assert response.status_code == 200, response.text
+        call: dict[str, Any] = response.json()
+        return call if call["status"] in ("completed", "transferred", "failed") else None
+
+    return await until(ended, what=f"call {call_id} to end")
 
 
 def turns_of(call: dict[str, Any]) -> list[int]:
@@ -260,14 +270,22 @@ async def test_an_instance_killed_mid_call_loses_nothing(database_url: str, tmp_
     directory.register(CALLEE, gate)
     async with two_instances(database_url, tmp_path, directory) as (twilio, proxy, http):
         started = (await http.post("/call/start", json={"phone": CALLEE})).json()
-        await asyncio.wait_for(gate.held.wait(), timeout=30)
+        await asyncio.wait_for(gate.held.wait(), timeout=GUARD)
         victim = proxy.instances[0]
         victim.kill()  # kill -9 in the middle of the call
+        served_before = len(proxy.served)
         gate.go.set()
-        await asyncio.sleep(0.5)  # a turn or two go to the survivor alone
+
+        def survivor_took_a_turn() -> bool:
+            return any(
+                path.startswith("/twilio/voice") and index == 1
+                for path, index in proxy.served[served_before:]
+            )
+
+        await until(survivor_took_a_turn, what="a turn served by the survivor alone")
         await victim.start()  # and the instance comes back
-        await twilio.carrier.wait_for(started["twilio_sid"], timeout=60)
-        call = (await http.get(f"/calls/{started['call_id']}")).json()
+        await twilio.carrier.wait_for(started["twilio_sid"], timeout=GUARD)
+        call = await final_call(http, started["call_id"])
     assert (call["end_reason"], call["outcome"]) == ("completed", "converted")
     caller = [m["text"] for m in call["messages"] if m["role"] == "caller"]
     assert caller == gate.replies

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+from tests.conftest import CLIENT_TIMEOUT, GUARD
 
 from voiceagent.emulators.twilio_rest import TwilioRestEmulator
 from voiceagent.settings import Settings
@@ -44,12 +45,12 @@ async def test_calls_go_through_the_twilio_sdk_and_signed_webhooks(
         build = _app_on(emulator, twilio.base_url, make_settings, emulator.auth_token)
         async with (
             serve_in_background(build) as app,
-            httpx.AsyncClient(base_url=app.base_url) as http,
+            httpx.AsyncClient(base_url=app.base_url, timeout=CLIENT_TIMEOUT) as http,
         ):
             health = (await http.get("/healthz")).json()
             started = await http.post("/call/start", json={"phone": "+14155550101"})
             body = started.json()
-            await emulator.carrier.wait_for(body["twilio_sid"], timeout=30)
+            await emulator.carrier.wait_for(body["twilio_sid"], timeout=GUARD)
             call = (await http.get(f"/calls/{body['call_id']}")).json()
         await emulator.carrier.aclose()
 
@@ -75,7 +76,7 @@ async def test_twilio_refusing_the_call_is_502_and_the_call_is_failed(
         build = _app_on(emulator, twilio.base_url, make_settings, "wrong-token")
         async with (
             serve_in_background(build) as app,
-            httpx.AsyncClient(base_url=app.base_url) as http,
+            httpx.AsyncClient(base_url=app.base_url, timeout=CLIENT_TIMEOUT) as http,
         ):
             response = await http.post("/call/start", json={"phone": "+14155550101"})
             calls = (await http.get("/calls")).json()

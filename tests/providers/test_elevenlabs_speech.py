@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.conftest import CLIENT_TIMEOUT
 
 from voiceagent.emulators.elevenlabs import ElevenLabsBehaviour, ElevenLabsEmulator, synthetic_audio
 from voiceagent.errors import ConfigError, SpeechError
@@ -227,7 +228,7 @@ async def test_cache_evicts_least_recently_used_past_its_bound(
 async def test_emulator_speaks_the_wire_protocol(emulator: tuple[ElevenLabsEmulator, str]) -> None:
     emu, base_url = emulator
     body = {"text": "x" * 14, "model_id": MODEL, "voice_settings": {"stability": 0.5}}
-    async with httpx.AsyncClient(base_url=base_url) as client:
+    async with httpx.AsyncClient(base_url=base_url, timeout=CLIENT_TIMEOUT) as client:
         denied = await client.post(f"/v1/text-to-speech/{VOICE}/stream", json=body)
         headers = {"xi-api-key": emu.api_key}
         pcm = await client.post(

@@ -16,6 +16,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from tests.conftest import GUARD
 from twilio.request_validator import RequestValidator
 
 from voiceagent.errors import CallNotFound, TelephonyError
@@ -135,7 +136,7 @@ async def run_call(
         status_callback=f"{app.base}/status",
     )
     sid = await carrier.place_call(call)
-    return await carrier.wait_for(sid, timeout=10)
+    return await carrier.wait_for(sid, timeout=GUARD)
 
 
 def kinds(transcript: CallTranscript, kind: EventKind) -> list[CallEvent]:
@@ -496,7 +497,7 @@ async def test_duplicate_rate_sends_a_webhook_twice_at_once() -> None:
                     status_callback="",
                 )
             )
-            transcript = await carrier.wait_for(sid, timeout=10)
+            transcript = await carrier.wait_for(sid, timeout=GUARD)
     webhooks = [e for e in transcript.events if e.kind is EventKind.WEBHOOK]
     assert len(seen) == 2
     assert [bool(e.data.get("duplicate")) for e in webhooks] == [True, False]

@@ -8,6 +8,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 import pytest
+from tests.conftest import GUARD
 from tests.web.test_ui_calls import seed_calls
 
 from voiceagent.providers.simulated import CalleeDirectory, ScriptedCallee
@@ -31,10 +32,10 @@ async def _stored(live: Any, call_id: str) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("phone", "reason"),
     [
-        ("4155550123", "international format"),
+        ("415555", "not a valid US number"),
         ("+1415", "not a valid"),
         ("+99912345678", "not a phone number"),
-        ("call me maybe", "international format"),
+        ("call me maybe", "not a phone number"),
     ],
 )
 async def test_invalid_number_is_422_with_the_reason(
@@ -66,12 +67,34 @@ async def test_start_returns_202_queued_with_the_sid(live_app: Any) -> None:
     async with live_app() as live:
         response = await live.http.post("/call/start", json={"phone": "+1 (415) 555-0101"})
         body = response.json()
-        await live.carrier.wait_for(body["twilio_sid"], timeout=30)
+        await live.carrier.wait_for(body["twilio_sid"], timeout=GUARD)
         call = await _stored(live, body["call_id"])
     assert response.status_code == 202
     assert body["status"] == "queued"
     assert body["twilio_sid"].startswith("CA")
     assert call["phone"] == "+14155550101"
+
+
+@pytest.mark.parametrize(
+    ("phone", "region", "e164"),
+    [
+        ("(415) 555-0173", None, "+14155550173"),  # DEFAULT_REGION is US unless set
+        ("4155550173", None, "+14155550173"),
+        ("1-415-555-0173", None, "+14155550173"),
+        ("020 7946 0958", "GB", "+442079460958"),
+        ("+1 415 555 0173", "GB", "+14155550173"),  # a country code wins over the region
+    ],
+)
+async def test_a_national_number_is_read_in_the_default_region(
+    live_app: Any, phone: str, region: str | None, e164: str
+) -> None:
+    overrides = {"default_region": region} if region else {}
+    async with live_app(**overrides) as live:
+        response = await live.http.post("/call/start", json={"phone": phone})
+        assert response.status_code == 202, response.text
+        await live.carrier.wait_for(response.json()["twilio_sid"], timeout=GUARD)
+        call = await _stored(live, response.json()["call_id"])
+    assert call["phone"] == e164
 
 
 async def test_same_idempotency_key_returns_the_same_call(live_app: Any) -> None:
@@ -83,7 +106,7 @@ async def test_same_idempotency_key_returns_the_same_call(live_app: Any) -> None
         )
         # The request that lost the race may answer before the sid is stored: same call.
         sid = first.json()["twilio_sid"] or second.json()["twilio_sid"]
-        await live.carrier.wait_for(sid, timeout=30)
+        await live.carrier.wait_for(sid, timeout=GUARD)
         other = await live.http.post("/call/start", json={"phone": "+14155550102"}, headers=headers)
         total = (await live.http.get("/calls")).json()["total"]
     assert first.status_code == second.status_code == 202
@@ -101,7 +124,7 @@ async def test_an_empty_idempotency_key_is_no_key(live_app: Any) -> None:
             )
             assert response.status_code == 202, response.text
             started.append(response.json())
-            await live.carrier.wait_for(started[-1]["twilio_sid"], timeout=30)
+            await live.carrier.wait_for(started[-1]["twilio_sid"], timeout=GUARD)
         keyed = await live.http.post(
             "/call/start", json={"phone": "+14155550107"}, headers={"Idempotency-Key": "k-1"}
         )
@@ -123,7 +146,7 @@ async def test_calls_are_listed_newest_first_with_paging(live_app: Any) -> None:
         ids = []
         for phone in ("+14155550101", "+14155550103", "+14155550107"):
             started = (await live.http.post("/call/start", json={"phone": phone})).json()
-            await live.carrier.wait_for(started["twilio_sid"], timeout=30)
+            await live.carrier.wait_for(started["twilio_sid"], timeout=GUARD)
             ids.append(started["call_id"])
         page = (await live.http.get("/calls", params={"limit": 2, "offset": 0})).json()
         rest = (await live.http.get("/calls", params={"limit": 2, "offset": 2})).json()
@@ -139,7 +162,7 @@ async def test_bad_signature_is_403_and_nothing_stored(
 ) -> None:
     async with live_app(_hold_the_line()) as live:
         started = (await live.http.post("/call/start", json={"phone": CALLEE})).json()
-        await live.carrier.wait_for(started["twilio_sid"], timeout=30)
+        await live.carrier.wait_for(started["twilio_sid"], timeout=GUARD)
         before = await _stored(live, started["call_id"])
         params = {"CallSid": started["twilio_sid"], "SpeechResult": "take me off your list"}
         path = f"/twilio/voice?call_id={started['call_id']}&turn=9"
@@ -181,7 +204,7 @@ async def test_unknown_call_sid_hangs_up_and_stores_nothing(live_app: Any) -> No
 async def test_retried_webhook_does_not_store_the_turn_twice(live_app: Any) -> None:
     async with live_app(_hold_the_line()) as live:
         started = (await live.http.post("/call/start", json={"phone": CALLEE})).json()
-        await live.carrier.wait_for(started["twilio_sid"], timeout=30)
+        await live.carrier.wait_for(started["twilio_sid"], timeout=GUARD)
         call = await _stored(live, started["call_id"])
         # Replay turn 1 exactly as Twilio would retry it, twice at once and once after.
         params = {
@@ -203,7 +226,7 @@ async def test_a_new_turn_for_an_ended_call_hangs_up(live_app: Any) -> None:
     directory.register(CALLEE, ScriptedCallee(["Take me off your list."]))
     async with live_app(directory) as live:
         started = (await live.http.post("/call/start", json={"phone": CALLEE})).json()
-        await live.carrier.wait_for(started["twilio_sid"], timeout=30)
+        await live.carrier.wait_for(started["twilio_sid"], timeout=GUARD)
         before = await _stored(live, started["call_id"])
         response = await live.post_twilio(
             f"/twilio/voice?call_id={started['call_id']}&turn=7",
@@ -217,7 +240,7 @@ async def test_a_new_turn_for_an_ended_call_hangs_up(live_app: Any) -> None:
 async def test_out_of_order_status_never_moves_a_finished_call_back(live_app: Any) -> None:
     async with live_app() as live:
         started = (await live.http.post("/call/start", json={"phone": "+14155550101"})).json()
-        await live.carrier.wait_for(started["twilio_sid"], timeout=30)
+        await live.carrier.wait_for(started["twilio_sid"], timeout=GUARD)
         late = await live.post_twilio(
             f"/twilio/status?call_id={started['call_id']}",
             {"CallSid": started["twilio_sid"], "CallStatus": "ringing"},
@@ -245,7 +268,7 @@ async def test_api_token_guards_the_api_but_not_health_or_webhooks(live_app: Any
 async def test_metrics_and_dashboard_show_the_calls(live_app: Any) -> None:
     async with live_app() as live:
         started = (await live.http.post("/call/start", json={"phone": "+14155550101"})).json()
-        await live.carrier.wait_for(started["twilio_sid"], timeout=30)
+        await live.carrier.wait_for(started["twilio_sid"], timeout=GUARD)
         metrics = await live.http.get("/metrics")
         page = await live.http.get("/")
         detail = await live.http.get(f"/ui/calls/{started['call_id']}")
@@ -259,7 +282,7 @@ async def test_metrics_and_dashboard_show_the_calls(live_app: Any) -> None:
 async def test_listening_turn_is_a_speech_gather_with_the_scripts_hints(live_app: Any) -> None:
     async with live_app(_hold_the_line()) as live:
         started = (await live.http.post("/call/start", json={"phone": CALLEE})).json()
-        await live.carrier.wait_for(started["twilio_sid"], timeout=30)
+        await live.carrier.wait_for(started["twilio_sid"], timeout=GUARD)
         path = f"/twilio/voice?call_id={started['call_id']}&turn=0"
         replay = await live.post_twilio(path, {"CallSid": started["twilio_sid"]})
     root = ElementTree.fromstring(replay.text)
@@ -297,7 +320,7 @@ CSV = {"Content-Type": "text/csv"}
 @pytest.mark.parametrize(
     ("method", "path", "kwargs", "loc"),
     [
-        ("POST", "/call/start", {"json": {"phone": "4155550123"}}, ["body", "phone"]),
+        ("POST", "/call/start", {"json": {"phone": "415555"}}, ["body", "phone"]),
         ("POST", "/call/start", {"json": {"phone": 5}}, ["body", "phone"]),
         (
             "POST",

@@ -9,6 +9,7 @@ import asyncio
 import secrets
 import socket
 import threading
+import time
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,7 @@ import uvicorn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.specs.openapi.checks import positive_data_acceptance
+from tests.conftest import CLIENT_TIMEOUT, GUARD
 from twilio.request_validator import RequestValidator
 
 from voiceagent.intent.local import LocalClassifier
@@ -63,7 +65,8 @@ class ThreadedServer:
 
     def __enter__(self) -> ThreadedServer:
         self.thread.start()
-        for _ in range(500):
+        deadline = time.monotonic() + GUARD
+        while time.monotonic() < deadline and self.thread.is_alive():
             if self.server.started:
                 return self
             threading.Event().wait(0.01)
@@ -71,7 +74,7 @@ class ThreadedServer:
 
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
-        self.thread.join(timeout=15)
+        self.thread.join(timeout=GUARD)
         self.sock.close()
 
 
@@ -174,7 +177,7 @@ def test_any_twilio_webhook_gets_a_clean_answer(
         headers["X-Twilio-Signature"] = RequestValidator(server.token).compute_signature(
             str(url), form
         )
-    response = httpx.post(url, data=form, headers=headers, timeout=15)
+    response = httpx.post(url, data=form, headers=headers, timeout=CLIENT_TIMEOUT)
     assert response.status_code < 500, response.text
     if not signed:
         assert response.status_code in (403, 422)
@@ -279,7 +282,9 @@ def test_any_query_cookie_or_header_on_a_read_gets_a_clean_answer(
     if htmx:
         headers["HX-Request"] = b"true"
     url = f"{guarded_server.base_url}{path}?{query}"
-    response = httpx.get(url, headers=headers, timeout=15)  # the whole body: no broken stream
+    response = httpx.get(
+        url, headers=headers, timeout=CLIENT_TIMEOUT
+    )  # the whole body: no broken stream
     assert response.status_code < 500, (url, response.text[:500])
     if not bearer and path != "/ui/login":
         assert response.status_code in (303, 401), url  # a crafted cookie is no session
@@ -305,7 +310,9 @@ def test_any_form_with_any_cookie_gets_a_clean_answer(
     server: ThreadedServer, path: str, form: dict[str, str], csrf: str, header_csrf: str
 ) -> None:
     headers = {"Cookie": _cookie("", csrf), "X-CSRF-Token": header_csrf.encode("latin-1")}
-    response = httpx.post(server.base_url + path, data=form, headers=headers, timeout=15)
+    response = httpx.post(
+        server.base_url + path, data=form, headers=headers, timeout=CLIENT_TIMEOUT
+    )
     assert response.status_code < 500, response.text[:500]
 
 
@@ -325,6 +332,6 @@ def test_any_idempotency_key_gets_a_clean_answer(
         server.base_url + "/call/start",
         json={"phone": phone},
         headers={"Idempotency-Key": key.encode("latin-1")},
-        timeout=15,
+        timeout=CLIENT_TIMEOUT,
     )
     assert response.status_code < 500, response.text[:500]

@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.conftest import CLIENT_TIMEOUT, GUARD
 from twilio.request_validator import RequestValidator
 
 from voiceagent.intent.local import LocalClassifier
@@ -66,7 +67,7 @@ async def test_a_transfer_no_one_answers_is_apologised_for(live_app: Any) -> Non
 async def test_fallback_ends_politely_and_records_a_telephony_error(live_app: Any) -> None:
     async with live_app(_directory("Sure.")) as live:
         started = (await live.http.post("/call/start", json={"phone": CALLEE})).json()
-        await live.carrier.wait_for(started["twilio_sid"], timeout=30)
+        await live.carrier.wait_for(started["twilio_sid"], timeout=GUARD)
         answer = await live.post_twilio(
             f"/twilio/fallback?call_id={started['call_id']}",
             {
@@ -110,7 +111,10 @@ async def test_signatures_are_checked_against_the_public_url_behind_a_proxy(
     def build(_: str) -> Any:
         return create_app(settings, providers, script=script, configure_logs=False)
 
-    async with serve_in_background(build) as server, httpx.AsyncClient() as http:
+    async with (
+        serve_in_background(build) as server,
+        httpx.AsyncClient(timeout=CLIENT_TIMEOUT) as http,
+    ):
         response = await http.post(
             f"{server.base_url}/twilio/voice",
             data=params,
@@ -157,7 +161,7 @@ async def test_call_starts_are_rate_limited_per_client(live_app: Any) -> None:
             await live.http.post("/call/start", json={"phone": "+14155550103"}) for _ in range(4)
         ]
         for answer in answers[:3]:
-            await live.carrier.wait_for(answer.json()["twilio_sid"], timeout=30)
+            await live.carrier.wait_for(answer.json()["twilio_sid"], timeout=GUARD)
     assert [a.status_code for a in answers] == [202, 202, 202, 429]
     assert int(answers[3].headers["Retry-After"]) >= 1
 

@@ -3,7 +3,9 @@ latency per UTC day; the SVG charts carry their numbers in words."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import html
+import re
+from datetime import date, timedelta
 from statistics import mean
 from typing import Any
 
@@ -11,7 +13,7 @@ import pytest
 from tests.web.test_ui_calls import NOW, seed_calls
 
 from voiceagent.db.engine import create_engine, create_sessions
-from voiceagent.web.ui import charts, stats
+from voiceagent.web.ui import charts, queries, stats
 from voiceagent.web.ui.queries import CallFilter
 
 PERSONAS = ("+14155550101", "+14155550102", "+14155550103", "+14155550109", "+14155550104")
@@ -119,3 +121,42 @@ def test_charts_describe_their_numbers_and_escape_labels() -> None:
 def test_percentiles_interpolate() -> None:
     assert stats.percentiles([10.0, 20.0, 30.0, 40.0]) == (25.0, pytest.approx(37.0))
     assert stats.percentiles([5.0]) == (5.0, 5.0)
+
+
+def _texts_outside_the_frame(svg: str) -> list[str]:
+    """Each <text> whose extent, at 0.6 em a character (wider than a sans-serif's average glyph
+    at the charts' 14 px), falls outside the viewBox: what a browser would cut off."""
+    width = float(re.search(r'viewBox="0 0 ([\d.]+) ', svg).group(1))  # type: ignore[union-attr]
+    outside = []
+    for x, anchor, text in re.findall(
+        r'<text x="([\d.-]+)" y="[\d.-]+" text-anchor="(\w+)">([^<]*)</text>', svg
+    ):
+        extent = len(html.unescape(text)) * 14 * 0.6
+        start = {"start": 0.0, "middle": extent / 2, "end": extent}[anchor]
+        if float(x) - start < 0 or float(x) - start + extent > width:
+            outside.append(text)
+    return outside
+
+
+def test_chart_labels_and_axis_values_are_drawn_whole() -> None:
+    reasons = [
+        ("handoff unconfigured", 12, "12 (40%)"),
+        ("callback requested", 30, "30 (100%)"),
+        ("not interested", 3, "3 (10%)"),
+    ]
+    days = [date(2026, 3, d) for d in (1, 2, 3)]
+    latency = {"p50": [120.4, 180.9, 95.0], "p90": [1480.2, 2360.7, 1999.0]}
+    stacked = [(day, {"completed": 7, "in_progress": 2, "no_answer": 1}) for day in days]
+    charts_drawn = [
+        charts.bars("reasons", "Calls by end reason", reasons),
+        charts.lines("latency", "Turn latency", days, {"p50": latency["p50"]}, " ms"),
+        charts.lines("latency90", "Turn latency", days, latency, " ms"),
+        charts.stacked_days("status", "Calls per day", stacked, list(queries.STATUSES)),
+    ]
+    for svg in charts_drawn:
+        assert _texts_outside_the_frame(svg) == [], svg
+    # The axis ends on a round value whose half is whole, never on the data's maximum.
+    assert ">200 ms</text>" in charts_drawn[1]
+    assert ">100 ms</text>" in charts_drawn[1]
+    assert ">4,000 ms</text>" in charts_drawn[2]
+    assert "180.9 ms" in charts_drawn[1]  # the exact figure is in the description

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.conftest import CLIENT_TIMEOUT
 
 from voiceagent.web.ui import auth
 
@@ -18,7 +19,7 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 def client(live: Any) -> httpx.AsyncClient:
     """A browser-like client: no bearer header, keeps cookies."""
-    return httpx.AsyncClient(base_url=live.base_url)
+    return httpx.AsyncClient(base_url=live.base_url, timeout=CLIENT_TIMEOUT)
 
 
 async def csrf_from(http: httpx.AsyncClient, path: str) -> str:

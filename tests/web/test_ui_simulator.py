@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
+from tests.conftest import CLIENT_TIMEOUT, GUARD, until
 
 from voiceagent.intent.local import LocalClassifier
 from voiceagent.providers.base import OutboundCall, Providers
@@ -60,12 +61,8 @@ async def read_events(
                 event, ident, data = "message", "", []
 
 
-async def wait_for(condition: Callable[[], bool], seconds: float = 10) -> None:
-    for _ in range(int(seconds / 0.05)):
-        if condition():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("timed out waiting")
+async def wait_for(condition: Callable[[], bool]) -> None:
+    await until(condition, what="the streamed turns")
 
 
 async def reply(http: httpx.AsyncClient, call_id: str, csrf: str, **form: str) -> str:
@@ -79,7 +76,10 @@ async def reply(http: httpx.AsyncClient, call_id: str, csrf: str, **form: str) -
 
 
 async def test_a_test_call_played_over_http_streams_its_turns(live_app: Any) -> None:
-    async with live_app() as live, httpx.AsyncClient(base_url=live.base_url) as http:
+    async with (
+        live_app() as live,
+        httpx.AsyncClient(base_url=live.base_url, timeout=CLIENT_TIMEOUT) as http,
+    ):
         call_id = await start_test_call(http, lead_name="Robin", lead_company="Acme")
         csrf = await csrf_from(http, f"/ui/simulator/{call_id}")
         events: list[Event] = []
@@ -94,7 +94,7 @@ async def test_a_test_call_played_over_http_streams_its_turns(live_app: Any) -> 
         await wait_for(lambda: len(turns()) == 3)  # the caller's line, then the agent's
         assert await reply(http, call_id, csrf, text="   ") != ""  # nothing typed: a hint
         assert await reply(http, call_id, csrf, quick="hang_up") == ""
-        await asyncio.wait_for(reader, 15)
+        await asyncio.wait_for(reader, GUARD)
         after = await reply(http, call_id, csrf, text="Hello?")
         stored = (await live.http.get(f"/calls/{call_id}")).json()
 
@@ -127,7 +127,10 @@ async def test_stream_resumes_after_the_last_event_id(live_app: Any) -> None:
 
 
 async def test_numbers_on_the_do_not_call_list_are_skipped(live_app: Any) -> None:
-    async with live_app() as live, httpx.AsyncClient(base_url=live.base_url) as http:
+    async with (
+        live_app() as live,
+        httpx.AsyncClient(base_url=live.base_url, timeout=CLIENT_TIMEOUT) as http,
+    ):
         csrf = await csrf_from(http, "/ui/dnc")
         await http.post("/ui/dnc", data={"phone": NUMBER_POOL[0], "csrf_token": csrf})
         first = await start_test_call(http)
@@ -174,7 +177,7 @@ async def test_simulator_is_unavailable_on_real_telephony(
 
     async with (
         serve_in_background(build) as server,
-        httpx.AsyncClient(base_url=server.base_url) as http,
+        httpx.AsyncClient(base_url=server.base_url, timeout=CLIENT_TIMEOUT) as http,
     ):
         page = await http.get("/ui/simulator")
         csrf = re.search(r'"X-CSRF-Token": "([^"]+)"', page.text)

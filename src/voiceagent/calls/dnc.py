@@ -3,10 +3,15 @@
 Every entry keeps where it came from — `caller_request` (with the call's id: the funnel adds
 those through `repo.block_number`), `import` or `operator` — and when. The first entry for a
 number wins: adding it again changes nothing, so a caller's own request is never relabelled.
+
+An import may hold a million rows while calls are live: the CSV is read and its numbers parsed in
+a worker thread, and the numbers are inserted in batches, each its own transaction, so the event
+loop (every live call's webhooks) and other writers get their turn between batches.
 """
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections.abc import Sequence
@@ -22,6 +27,9 @@ from voiceagent.phone import parse_phone
 
 CALLER_REQUEST, IMPORT, OPERATOR = "caller_request", "import", "operator"
 PHONE_COLUMN = "phone"
+MAX_INVALID_ECHOED = 100  # a report lists the first bad rows and counts the rest
+BATCH = 5_000  # numbers per insert transaction during an import
+_LONGEST_NUMBER = 40  # longer cells are not numbers, and are echoed cut to this length
 
 
 @dataclass(frozen=True)
@@ -35,7 +43,8 @@ class InvalidRow:
 class ImportReport:
     added: int
     already_listed: int
-    invalid: list[InvalidRow] = field(default_factory=list)
+    invalid: list[InvalidRow] = field(default_factory=list)  # the first MAX_INVALID_ECHOED
+    invalid_count: int = 0  # all of them
 
 
 async def list_entries(
@@ -52,12 +61,14 @@ async def add(
     note: str | None = None,
     source: str = OPERATOR,
     now: datetime | None = None,
+    region: str | None = None,
 ) -> tuple[DncRow, bool]:
     """List one number; return its entry and whether this call added it.
 
     Raises InvalidPhoneNumber (with the reason) for anything that is not a dialable number.
+    A number without a country code is read as one of `region` (DEFAULT_REGION).
     """
-    e164 = parse_phone(phone)
+    e164 = parse_phone(phone, region)
     async with sessions() as session, session.begin():
         added = await dnc_repo.add_entries(
             session=session, phones=[e164], source=source, note=note, at=now or utcnow()
@@ -69,9 +80,9 @@ async def add(
     return entry, bool(added)
 
 
-async def remove(*, sessions: Sessions, phone: str) -> bool:
+async def remove(*, sessions: Sessions, phone: str, region: str | None = None) -> bool:
     """Take a number off the list; False when it was not on it."""
-    e164 = parse_phone(phone)
+    e164 = parse_phone(phone, region)
     async with sessions() as session, session.begin():
         removed = await dnc_repo.delete_entry(session=session, phone=e164)
     if removed:
@@ -81,22 +92,57 @@ async def remove(*, sessions: Sessions, phone: str) -> bool:
 
 
 async def import_csv(
-    *, sessions: Sessions, text: str, note: str | None = None, now: datetime | None = None
+    *,
+    sessions: Sessions,
+    text: str,
+    note: str | None = None,
+    now: datetime | None = None,
+    region: str | None = None,
 ) -> ImportReport:
-    """Add every valid number of a CSV (a `phone` column, or else the first column), at once."""
+    """Add every valid number of a CSV (a `phone` column, or else the first column).
+
+    Batches are committed as they go: an import cut short leaves the numbers listed so far on
+    the list (adding them again changes nothing), never a half-written batch.
+    """
+    valid, invalid, invalid_count = await asyncio.to_thread(_parse_csv, text, region)
+    at = now or utcnow()
+    added = 0
+    for start in range(0, len(valid), BATCH):
+        async with sessions() as session, session.begin():
+            added += len(
+                await dnc_repo.add_entries(
+                    session=session,
+                    phones=valid[start : start + BATCH],
+                    source=IMPORT,
+                    note=note,
+                    at=at,
+                )
+            )
+    get_logger().info("dnc_imported", added=added, invalid=invalid_count)
+    return ImportReport(
+        added=added,
+        already_listed=len(valid) - added,
+        invalid=invalid,
+        invalid_count=invalid_count,
+    )
+
+
+def _parse_csv(text: str, region: str | None) -> tuple[list[str], list[InvalidRow], int]:
+    """The valid numbers (E.164, duplicates kept), the first bad rows, and how many were bad."""
     valid: list[str] = []
     invalid: list[InvalidRow] = []
+    invalid_count = 0
     for row, value in read_phone_column(text):
         try:
-            valid.append(parse_phone(value))
+            if len(value) > _LONGEST_NUMBER:
+                raise InvalidPhoneNumber("longer than any phone number")
+            valid.append(parse_phone(value, region))
         except InvalidPhoneNumber as exc:
-            invalid.append(InvalidRow(row=row, value=value, reason=str(exc)))
-    async with sessions() as session, session.begin():
-        added = await dnc_repo.add_entries(
-            session=session, phones=valid, source=IMPORT, note=note, at=now or utcnow()
-        )
-    get_logger().info("dnc_imported", added=len(added), invalid=len(invalid))
-    return ImportReport(added=len(added), already_listed=len(valid) - len(added), invalid=invalid)
+            invalid_count += 1
+            if len(invalid) < MAX_INVALID_ECHOED:
+                shown = value if len(value) <= _LONGEST_NUMBER else value[:_LONGEST_NUMBER] + "…"
+                invalid.append(InvalidRow(row=row, value=shown, reason=str(exc)))
+    return valid, invalid, invalid_count
 
 
 def read_phone_column(text: str) -> list[tuple[int, str]]:

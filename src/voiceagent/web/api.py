@@ -111,8 +111,10 @@ async def start_call(
     ] = None,
 ) -> CallStarted:
     with phone_at("body", "phone"):
+        # A national number ("(415) 555-0173") is read in DEFAULT_REGION here, at the edge.
+        phone = parse_phone(body.phone, service.ctx.settings.default_region)
         call = await service.start_call(
-            phone=body.phone, lead=body.lead, idempotency_key=idempotency_key or None
+            phone=phone, lead=body.lead, idempotency_key=idempotency_key or None
         )
     return CallStarted(call_id=call.id, status=call.status, twilio_sid=call.twilio_sid)
 

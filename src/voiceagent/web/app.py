@@ -38,6 +38,8 @@ from voiceagent.web import api, audio, dashboard, dnc_api, twilio_hooks
 from voiceagent.web.deps import Authorized
 from voiceagent.web.limits import BodySizeLimit, RateLimiter
 from voiceagent.web.responses import Utf8JSONResponse
+from voiceagent.web.ui import dnc as dnc_page
+from voiceagent.web.ui.upload_limit import FORM_MARGIN, UploadLimit
 
 _STATUS: dict[type[VoiceAgentError], int] = {
     InvalidPhoneNumber: status.HTTP_422_UNPROCESSABLE_CONTENT,
@@ -123,8 +125,21 @@ def create_app(
     app = FastAPI(title="voiceagent", version=__version__, lifespan=lifespan)
     app.state.settings = settings
     app.state.call_start_limiter = RateLimiter(settings.call_start_rate_per_minute)
-    # A do-not-call CSV may be large; its route allows a little over the file for the form.
-    app.add_middleware(BodySizeLimit, per_path={"/dnc/import": dnc_api.MAX_CSV_BYTES + 64 * 1024})
+    # A do-not-call CSV may be large; its routes allow a little over the file for the form.
+    dashboard_import = dnc_page.MAX_IMPORT_BYTES + FORM_MARGIN
+    app.add_middleware(
+        BodySizeLimit,
+        per_path={
+            "/dnc/import": dnc_api.MAX_CSV_BYTES + FORM_MARGIN,
+            "/ui/dnc/import": dashboard_import + 1,  # UploadLimit, in front, answers first
+        },
+    )
+    app.add_middleware(
+        UploadLimit,
+        path="/ui/dnc/import",
+        limit=dashboard_import,
+        refused_url=dnc_page.REFUSED_URL,
+    )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

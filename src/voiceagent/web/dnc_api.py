@@ -61,7 +61,10 @@ class InvalidRow(BaseModel):
 class ImportResult(BaseModel):
     added: int
     already_listed: int
-    invalid: list[InvalidRow]
+    invalid: list[InvalidRow] = Field(
+        description=f"the first {dnc.MAX_INVALID_ECHOED} rows that are not valid numbers"
+    )
+    invalid_count: int = Field(description="how many rows are not valid numbers, in all")
 
 
 async def csv_upload(request: Request) -> str:
@@ -77,11 +80,12 @@ async def csv_upload(request: Request) -> str:
             raise refuse(("body", "file"), "the form carries no CSV file", "missing")
         data = await upload.read(MAX_CSV_BYTES + 1)
     elif kind in _CSV_TYPES:
-        data = b""
+        received = bytearray()  # not bytes +=, which copies the whole body for every chunk
         async for chunk in request.stream():
-            data += chunk
-            if len(data) > MAX_CSV_BYTES:
+            received += chunk
+            if len(received) > MAX_CSV_BYTES:
                 break
+        data = bytes(received)
     else:
         raise HTTPException(
             status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
@@ -139,7 +143,10 @@ async def list_numbers(
 async def add_number(body: AddNumber, service: Service, response: Response) -> DncEntry:
     with phone_at("body", "phone"):
         entry, added = await dnc.add(
-            sessions=service.ctx.sessions, phone=body.phone, note=body.note
+            sessions=service.ctx.sessions,
+            phone=body.phone,
+            note=body.note,
+            region=service.ctx.settings.default_region,
         )
     response.status_code = status.HTTP_201_CREATED if added else status.HTTP_200_OK
     return DncEntry.of(entry)
@@ -153,7 +160,9 @@ async def add_number(body: AddNumber, service: Service, response: Response) -> D
 )
 async def remove_number(phone: PhoneInPath, service: Service) -> Response:
     with phone_at("path", "phone"):
-        removed = await dnc.remove(sessions=service.ctx.sessions, phone=phone)
+        removed = await dnc.remove(
+            sessions=service.ctx.sessions, phone=phone, region=service.ctx.settings.default_region
+        )
     if not removed:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"{phone} is not on the list")
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -170,7 +179,12 @@ async def import_numbers(
     note: Annotated[str | None, Query(max_length=500)] = None,
 ) -> ImportResult:
     try:
-        report = await dnc.import_csv(sessions=service.ctx.sessions, text=text, note=note)
+        report = await dnc.import_csv(
+            sessions=service.ctx.sessions,
+            text=text,
+            note=note,
+            region=service.ctx.settings.default_region,
+        )
     except csv.Error as exc:
         raise refuse(("body",), f"the CSV cannot be read: {exc}") from None
     return ImportResult.model_validate(report, from_attributes=True)

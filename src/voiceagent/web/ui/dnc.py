@@ -22,6 +22,14 @@ PAGE_SIZE = 50
 MAX_IMPORT_BYTES = 2_000_000
 
 
+TOO_LARGE = f"That file is over {MAX_IMPORT_BYTES // 1_000_000} MB: split it and import each part."
+REFUSED_URL = "/ui/dnc?refused=too_large"  # where UploadLimit sends a browser that posts more
+
+
+def _refusal(params: dict[str, str]) -> str | None:
+    return TOO_LARGE if params.get("refused") == "too_large" else None
+
+
 def _notice(params: dict[str, str]) -> str | None:
     # Built from known codes and counts only, so nothing typed into a URL is echoed back.
     def count(name: str) -> int:
@@ -59,7 +67,8 @@ async def _list_page(
         "page": number,
         "has_next": number * PAGE_SIZE < total,
         "notice": _notice(dict(request.query_params)),
-        "error": error,
+        "error": error or _refusal(dict(request.query_params)),
+        "region": service.ctx.settings.default_region,
     }
     return page(request, "dnc.html", values, status_code=code)
 
@@ -74,7 +83,9 @@ async def add_number(
     request: Request, service: Service, phone: Annotated[str, Form(max_length=40)]
 ) -> Response:
     try:
-        _, added = await dnc.add(sessions=service.ctx.sessions, phone=phone)
+        _, added = await dnc.add(
+            sessions=service.ctx.sessions, phone=phone, region=service.ctx.settings.default_region
+        )
     except InvalidPhoneNumber as exc:
         return await _list_page(request, service, error=str(exc), code=422)
     done = "added" if added else "already"
@@ -86,7 +97,9 @@ async def remove_number(
     request: Request, service: Service, phone: Annotated[str, Form(max_length=40)]
 ) -> Response:
     try:
-        removed = await dnc.remove(sessions=service.ctx.sessions, phone=phone)
+        removed = await dnc.remove(
+            sessions=service.ctx.sessions, phone=phone, region=service.ctx.settings.default_region
+        )
     except InvalidPhoneNumber:
         removed = False
     if not removed:
@@ -99,10 +112,7 @@ async def remove_number(
 async def import_numbers(request: Request, service: Service, file: UploadFile) -> Response:
     data = await file.read(MAX_IMPORT_BYTES + 1)
     if len(data) > MAX_IMPORT_BYTES:
-        error = (
-            f"That file is over {MAX_IMPORT_BYTES // 1_000_000} MB: split it and import each part."
-        )
-        return await _list_page(request, service, error=error, code=413)
+        return await _list_page(request, service, error=TOO_LARGE, code=413)
     try:
         text = data.decode("utf-8-sig")  # Excel's UTF-8 export starts with a byte-order mark
     except UnicodeDecodeError as exc:
@@ -111,9 +121,11 @@ async def import_numbers(request: Request, service: Service, file: UploadFile) -
             "import it again."
         )
         return await _list_page(request, service, error=error, code=422)
-    report = await dnc.import_csv(sessions=service.ctx.sessions, text=text)
+    report = await dnc.import_csv(
+        sessions=service.ctx.sessions, text=text, region=service.ctx.settings.default_region
+    )
     target = (
         f"/ui/dnc?done=imported&added={report.added}&already={report.already_listed}"
-        f"&invalid={len(report.invalid)}"
+        f"&invalid={report.invalid_count}"
     )
     return RedirectResponse(target, status.HTTP_303_SEE_OTHER)
