@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from datetime import time
 from pathlib import Path
@@ -82,6 +83,8 @@ class Settings(BaseSettings):
     tts_first_byte_timeout_seconds: Annotated[float, Field(gt=0, le=30)] = 1.2
     api_token: SecretStr | None = None
     call_start_rate_per_minute: Annotated[int, Field(ge=0)] = 120  # per client; 0 turns it off
+    # Addresses (or networks) whose X-Forwarded-For/-Proto are believed; nobody's by default.
+    trusted_proxies: str = ""
     script_path: Path | None = None
     retention_days: Annotated[int, Field(ge=1)] = 90
     calling_hours: str = "08:00-21:00"
@@ -130,6 +133,20 @@ class Settings(BaseSettings):
         CallingHours.parse(value)
         return value
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        for item in (part.strip() for part in value.split(",")):
+            if not item:
+                continue
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{item!r} is not an IP address or network (e.g. 10.0.0.5,192.168.0.0/16)"
+                ) from None
+        return ",".join(part.strip() for part in value.split(",") if part.strip())
+
     @field_validator("log_format")
     @classmethod
     def _log_format(cls, value: str) -> str:
@@ -152,6 +169,10 @@ class Settings(BaseSettings):
     @property
     def uses_twilio(self) -> bool:
         return self.twilio_account_sid is not None
+
+    @property
+    def proxies(self) -> list[str]:
+        return [part for part in self.trusted_proxies.split(",") if part]
 
     @property
     def hours(self) -> CallingHours:

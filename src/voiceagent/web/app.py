@@ -13,6 +13,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from voiceagent import __version__
 from voiceagent.calls.context import Context
@@ -125,6 +126,10 @@ def create_app(
     app.state.call_start_limiter = RateLimiter(settings.call_start_rate_per_minute)
     # A do-not-call CSV may be large; its route allows a little over the file for the form.
     app.add_middleware(BodySizeLimit, per_path={"/dnc/import": dnc_api.MAX_CSV_BYTES + 64 * 1024})
+    if settings.proxies:
+        # Here rather than in the server's options, so it holds however the app is served;
+        # `serve` turns uvicorn's own handling (which trusts 127.0.0.1) off.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.proxies)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
