@@ -126,6 +126,7 @@ class Live:
     carrier: SimulatedCarrier
     http: httpx.AsyncClient
     auth_token: str
+    app: Any = None  # the FastAPI app, for a test that replaces part of its state
 
     def sign(self, url: str, params: dict[str, str]) -> str:
         return str(RequestValidator(self.auth_token).compute_signature(url, params))
@@ -177,6 +178,6 @@ def live_app(make_settings: Callable[..., Settings]) -> Callable[..., Any]:
             if api_token is not None:
                 headers["Authorization"] = f"Bearer {api_token.get_secret_value()}"
             async with httpx.AsyncClient(base_url=server.base_url, headers=headers) as http:
-                yield Live(server.base_url, holder["settings"], carrier, http, token)
+                yield Live(server.base_url, holder["settings"], carrier, http, token, server.app)
 
     return start

@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from voiceagent.errors import ConfigError
 
+MIN_API_TOKEN = 32  # a guessable token is no lock: refused at start-up
 _HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
 
 
@@ -109,6 +110,16 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_secret_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("api_token")
+    @classmethod
+    def _long_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_API_TOKEN:
+            raise ValueError(
+                f"must be at least {MIN_API_TOKEN} characters; make one with "
+                "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
+        return value
 
     @field_validator("public_base_url", "twilio_api_base_url")
     @classmethod

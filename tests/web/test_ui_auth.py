@@ -12,7 +12,7 @@ import pytest
 
 from voiceagent.web.ui import auth
 
-TOKEN = "s3cret-token-for-tests"
+TOKEN = "s3cret-token-for-tests-0123456789abcdef"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 

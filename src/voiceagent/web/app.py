@@ -37,7 +37,7 @@ from voiceagent.script.model import SalesScript, load_script
 from voiceagent.settings import Settings
 from voiceagent.web import api, audio, dashboard, dnc_api, twilio_hooks
 from voiceagent.web.deps import Authorized
-from voiceagent.web.limits import BodySizeLimit, RateLimiter
+from voiceagent.web.limits import BodySizeLimit, FailureThrottle, RateLimiter
 from voiceagent.web.responses import Utf8JSONResponse
 
 _STATUS: dict[type[VoiceAgentError], int] = {
@@ -124,6 +124,7 @@ def create_app(
     app = FastAPI(title="voiceagent", version=__version__, lifespan=lifespan)
     app.state.settings = settings
     app.state.call_start_limiter = RateLimiter(settings.call_start_rate_per_minute)
+    app.state.auth_failures = FailureThrottle()
     # A do-not-call CSV may be large; its route allows a little over the file for the form.
     app.add_middleware(BodySizeLimit, per_path={"/dnc/import": dnc_api.MAX_CSV_BYTES + 64 * 1024})
     if settings.proxies:

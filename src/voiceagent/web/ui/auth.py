@@ -22,6 +22,7 @@ from fastapi import Depends, HTTPException, Request, Response, status
 
 from voiceagent.settings import Settings
 from voiceagent.web.inputs import ascii_int
+from voiceagent.web.limits import credential_wait, note_credential, too_many_failures
 
 SESSION_COOKIE = "va_session"
 CSRF_COOKIE = "va_csrf"
@@ -74,15 +75,19 @@ def has_bearer(request: Request) -> bool:
     return expected is not None and scheme.lower() == "bearer" and token_matches(expected, given)
 
 
-def is_logged_in(request: Request) -> bool:
-    expected = api_token(request)
-    if expected is None or has_bearer(request):
-        return True
-    return session_is_valid(expected, request.cookies.get(SESSION_COOKIE, ""))
-
-
 def require_operator(request: Request) -> None:
-    if is_logged_in(request):
+    expected = api_token(request)
+    if expected is None:
+        return
+    retry = credential_wait(request)
+    if retry:
+        raise too_many_failures(retry)
+    if request.headers.get("authorization"):
+        ok = has_bearer(request)
+        note_credential(request, ok=ok)  # a wrong token is a guess, whatever cookie comes along
+        if ok:
+            return
+    elif session_is_valid(expected, request.cookies.get(SESSION_COOKIE, "")):
         return
     if request.headers.get("hx-request"):
         # htmx swaps error bodies nowhere; this header makes it load the login page instead.
