@@ -57,7 +57,8 @@ async def log_in(
 
 
 @router.post("/ui/logout", dependencies=[auth.CsrfChecked])
-async def log_out() -> RedirectResponse:
+async def log_out(request: Request) -> RedirectResponse:
+    await auth.revoke(request)
     response = RedirectResponse(auth.LOGIN_PATH, status.HTTP_303_SEE_OTHER)
     response.delete_cookie(auth.SESSION_COOKIE, path="/", httponly=True, samesite="strict")
     return response
