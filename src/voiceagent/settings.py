@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     trusted_proxies: str = ""
     script_path: Path | None = None
     retention_days: Annotated[int, Field(ge=1)] = 90
+    # A live call with nothing written for this long lost its end (a closed terminal, a lost
+    # final callback) and is finalised.
+    stale_call_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 30
     calling_hours: str = "08:00-21:00"
     log_level: str = "INFO"
     log_format: str = "json"  # json | console

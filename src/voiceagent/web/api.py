@@ -125,6 +125,17 @@ async def list_calls(service: Service, params: Annotated[CallQuery, Query()]) ->
     return CallList(calls=[CallSummary.of(row) for row in rows], total=total)
 
 
+@router.post(
+    "/calls/{call_id}/hangup",
+    summary="End a live call",
+    responses={404: {"model": Problem}, 409: {"model": Problem}, 502: {"model": Problem}},
+)
+async def hang_up_call(call_id: str, service: Service) -> CallDetail:
+    """Ends the call at the carrier; `end_reason` becomes `operator_hangup`. 409 when it is
+    already over."""
+    return CallDetail.of_detail(await service.hang_up(call_id))
+
+
 @router.get("/calls/{call_id}", responses={404: {"model": Problem}})
 async def get_call(call_id: str, service: Service) -> CallDetail:
     return CallDetail.of_detail(await service.get_call(call_id))

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI, Request, status
@@ -20,6 +21,7 @@ from voiceagent.calls.context import Context
 from voiceagent.calls.fixed_lines import fixed_sentences
 from voiceagent.calls.retention import run_daily
 from voiceagent.calls.service import CallService
+from voiceagent.calls.stale import run_periodically
 from voiceagent.calls.turns import BRIDGES
 from voiceagent.db.engine import create_engine, create_schema, create_sessions
 from voiceagent.errors import (
@@ -97,6 +99,14 @@ def create_app(
             run_daily(sessions=ctx.sessions, days=settings.retention_days, log=log),
             name="retention",
         )
+        stale = asyncio.create_task(
+            run_periodically(
+                sessions=ctx.sessions,
+                idle=timedelta(minutes=settings.stale_call_minutes),
+                log=log,
+            ),
+            name="stale-calls",
+        )
         log.info(
             "service_started",
             telephony=providers.telephony.name,
@@ -106,9 +116,10 @@ def create_app(
         try:
             yield
         finally:
-            retention.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await retention
+            for job in (retention, stale):
+                job.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await job
             if warming is not None:
                 warming.cancel()
             await service.turns.aclose()
