@@ -91,6 +91,7 @@ class CallQuery(BaseModel):
 @router.post(
     "/call/start",
     status_code=status.HTTP_202_ACCEPTED,
+    summary="Place a call",
     dependencies=[Depends(limit_call_starts)],
     responses={
         409: {"model": Problem},
@@ -117,7 +118,7 @@ async def start_call(
     return CallStarted(call_id=call.id, status=call.status, twilio_sid=call.twilio_sid)
 
 
-@router.get("/calls")
+@router.get("/calls", summary="List calls, newest first, filtered")
 async def list_calls(service: Service, params: Annotated[CallQuery, Query()]) -> CallList:
     rows, total = await queries.find_calls(
         sessions=service.ctx.sessions, flt=params.filter(), limit=params.limit, offset=params.offset
@@ -136,6 +137,10 @@ async def hang_up_call(call_id: str, service: Service) -> CallDetail:
     return CallDetail.of_detail(await service.hang_up(call_id))
 
 
-@router.get("/calls/{call_id}", responses={404: {"model": Problem}})
+@router.get(
+    "/calls/{call_id}",
+    summary="One call with its messages and transitions",
+    responses={404: {"model": Problem}},
+)
 async def get_call(call_id: str, service: Service) -> CallDetail:
     return CallDetail.of_detail(await service.get_call(call_id))

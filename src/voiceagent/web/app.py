@@ -37,7 +37,7 @@ from voiceagent.providers.base import Providers
 from voiceagent.providers.scripted import ScriptedLanguage
 from voiceagent.script.model import SalesScript, load_script
 from voiceagent.settings import Settings
-from voiceagent.web import api, audio, dashboard, dnc_api, twilio_hooks
+from voiceagent.web import api, audio, dashboard, dnc_api, docs, twilio_hooks
 from voiceagent.web.deps import Authorized
 from voiceagent.web.limits import BodySizeLimit, FailureThrottle, RateLimiter
 from voiceagent.web.responses import Utf8JSONResponse
@@ -132,7 +132,15 @@ def create_app(
                 await closer()
             await engine.dispose()
 
-    app = FastAPI(title="voiceagent", version=__version__, lifespan=lifespan)
+    # The schema and its pages are routes of our own (web/docs.py): guarded, served offline.
+    app = FastAPI(
+        title="voiceagent",
+        version=__version__,
+        lifespan=lifespan,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.settings = settings
     app.state.call_start_limiter = RateLimiter(settings.call_start_rate_per_minute)
     app.state.auth_failures = FailureThrottle()
@@ -159,11 +167,16 @@ def create_app(
             return Utf8JSONResponse({"detail": problem}, status_code=code)
         return Utf8JSONResponse({"detail": str(exc)}, status_code=code)
 
-    @app.get("/healthz")
+    @app.get("/healthz", summary="Liveness: always open")
     async def healthz() -> dict[str, Any]:
         return {"status": "ok", "version": __version__, "telephony": providers.telephony.name}
 
-    @app.get("/metrics", dependencies=[Authorized], response_class=PlainTextResponse)
+    @app.get(
+        "/metrics",
+        dependencies=[Authorized],
+        response_class=PlainTextResponse,
+        summary="Prometheus metrics",
+    )
     async def metrics(request: Request) -> PlainTextResponse:
         registry = request.app.state.service.ctx.metrics.registry
         return PlainTextResponse(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
@@ -173,4 +186,6 @@ def create_app(
     app.include_router(audio.router)
     app.include_router(dnc_api.router)
     app.include_router(dashboard.router)
+    app.include_router(docs.guarded)
+    app.include_router(docs.assets)
     return app

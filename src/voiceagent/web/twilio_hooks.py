@@ -60,7 +60,7 @@ SignedForm = Annotated[dict[str, str], Depends(signed_form)]
 router = APIRouter(prefix="/twilio")
 
 
-@router.post("/voice", response_class=Response)
+@router.post("/voice", response_class=Response, summary="Twilio's turn webhook (TwiML)")
 async def voice(
     request: Request,
     form: SignedForm,
@@ -76,7 +76,12 @@ async def voice(
     return Response(answer, media_type=TWIML)
 
 
-@router.post("/status", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+@router.post(
+    "/status",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    summary="Twilio's status callback",
+)
 async def call_status(
     form: SignedForm,
     service: Service,
@@ -86,7 +91,7 @@ async def call_status(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/dial", response_class=Response)
+@router.post("/dial", response_class=Response, summary="A transfer's <Dial action> result")
 async def dial_result(
     form: SignedForm,
     service: Service,
@@ -96,7 +101,7 @@ async def dial_result(
     return Response(await service.record_dial(form=form, call_id=call_id), media_type=TWIML)
 
 
-@router.post("/fallback", response_class=Response)
+@router.post("/fallback", response_class=Response, summary="Twilio's FallbackUrl")
 async def fallback(
     form: SignedForm,
     service: Service,
