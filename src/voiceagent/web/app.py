@@ -144,8 +144,15 @@ def create_app(
     app.state.settings = settings
     app.state.call_start_limiter = RateLimiter(settings.call_start_rate_per_minute)
     app.state.auth_failures = FailureThrottle()
-    # A do-not-call CSV may be large; its route allows a little over the file for the form.
-    app.add_middleware(BodySizeLimit, per_path={"/dnc/import": dnc_api.MAX_CSV_BYTES + 64 * 1024})
+    # A do-not-call CSV may be large (its route allows a little over the file for the form), and
+    # so may a Twilio form that a 413 would end a live call over.
+    app.add_middleware(
+        BodySizeLimit,
+        per_path={
+            "/dnc/import": dnc_api.MAX_CSV_BYTES + 64 * 1024,
+            **dict.fromkeys(twilio_hooks.WEBHOOK_PATHS, twilio_hooks.MAX_WEBHOOK_BYTES),
+        },
+    )
     if settings.proxies:
         # Here rather than in the server's options, so it holds however the app is served;
         # `serve` turns uvicorn's own handling (which trusts 127.0.0.1) off.
