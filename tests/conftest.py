@@ -153,6 +153,7 @@ class Live:
     carrier: SimulatedCarrier
     http: httpx.AsyncClient
     auth_token: str
+    app: Any = None  # the FastAPI app, for a test that replaces part of its state
 
     def sign(self, url: str, params: dict[str, str]) -> str:
         return str(RequestValidator(self.auth_token).compute_signature(url, params))
@@ -206,6 +207,6 @@ def live_app(make_settings: Callable[..., Settings]) -> Callable[..., Any]:
             async with httpx.AsyncClient(
                 base_url=server.base_url, headers=headers, timeout=CLIENT_TIMEOUT
             ) as http:
-                yield Live(server.base_url, holder["settings"], carrier, http, token)
+                yield Live(server.base_url, holder["settings"], carrier, http, token, server.app)
 
     return start

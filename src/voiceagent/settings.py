@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from datetime import time
 from pathlib import Path
@@ -13,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from voiceagent.errors import ConfigError
 from voiceagent.phone import known_region
 
+MIN_API_TOKEN = 32  # a guessable token is no lock: refused at start-up
 _HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
 
 
@@ -83,8 +85,13 @@ class Settings(BaseSettings):
     tts_first_byte_timeout_seconds: Annotated[float, Field(gt=0, le=30)] = 1.2
     api_token: SecretStr | None = None
     call_start_rate_per_minute: Annotated[int, Field(ge=0)] = 120  # per client; 0 turns it off
+    # Addresses (or networks) whose X-Forwarded-For/-Proto are believed; nobody's by default.
+    trusted_proxies: str = ""
     script_path: Path | None = None
     retention_days: Annotated[int, Field(ge=1)] = 90
+    # A live call with nothing written for this long lost its end (a closed terminal, a lost
+    # final callback) and is finalised.
+    stale_call_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 30
     calling_hours: str = "08:00-21:00"
     default_region: str = "US"  # of numbers written without + and a country code
     log_level: str = "INFO"
@@ -108,6 +115,16 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_secret_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("api_token")
+    @classmethod
+    def _long_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_API_TOKEN:
+            raise ValueError(
+                f"must be at least {MIN_API_TOKEN} characters; make one with "
+                "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
+        return value
 
     @field_validator("public_base_url", "twilio_api_base_url")
     @classmethod
@@ -140,6 +157,20 @@ class Settings(BaseSettings):
             raise ValueError("expected a two-letter region code such as US, CA or GB")
         return code
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        for item in (part.strip() for part in value.split(",")):
+            if not item:
+                continue
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{item!r} is not an IP address or network (e.g. 10.0.0.5,192.168.0.0/16)"
+                ) from None
+        return ",".join(part.strip() for part in value.split(",") if part.strip())
+
     @field_validator("log_format")
     @classmethod
     def _log_format(cls, value: str) -> str:
@@ -162,6 +193,10 @@ class Settings(BaseSettings):
     @property
     def uses_twilio(self) -> bool:
         return self.twilio_account_sid is not None
+
+    @property
+    def proxies(self) -> list[str]:
+        return [part for part in self.trusted_proxies.split(",") if part]
 
     @property
     def hours(self) -> CallingHours:

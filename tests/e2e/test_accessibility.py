@@ -50,7 +50,7 @@ async def test_every_page_is_accessible_and_photographed(dashboard: Any) -> None
 
 
 async def test_login_page_is_accessible(dashboard: Any) -> None:
-    async with dashboard(api_token="let-me-in-please") as board:
+    async with dashboard(api_token="let-me-in-please-" + "x" * 32) as board:
         await board.open("/")
         await expect(board.page.get_by_role("heading", name="Log in")).to_be_visible()
         await board.check("login")

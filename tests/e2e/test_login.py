@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 from tests.e2e.conftest import expect
 
-TOKEN = "correct-horse-battery-staple"
+TOKEN = "correct-horse-battery-staple-and-more"
 
 
 async def test_login_once_then_browse_then_log_out(dashboard: Any) -> None:

@@ -251,7 +251,7 @@ async def test_out_of_order_status_never_moves_a_finished_call_back(live_app: An
 
 
 async def test_api_token_guards_the_api_but_not_health_or_webhooks(live_app: Any) -> None:
-    async with live_app(api_token="s3cret-token") as live:
+    async with live_app(api_token="s3cret-token-" + "x" * 32) as live:
         ok = await live.http.get("/calls")
         live.http.headers.pop("Authorization")
         denied = await live.http.get("/calls")

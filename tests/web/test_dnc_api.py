@@ -311,7 +311,7 @@ async def test_csv_import_errors(
 async def test_every_route_needs_the_token_when_api_token_is_set(
     live_app: Any, method: str, path: str, kwargs: dict[str, Any]
 ) -> None:
-    async with live_app(api_token="s3cret-token") as live:
+    async with live_app(api_token="s3cret-token-" + "x" * 32) as live:
         allowed = await live.http.request(method, path, **kwargs)
         token = live.http.headers.pop("Authorization")
         missing = await live.http.request(method, path, **kwargs)

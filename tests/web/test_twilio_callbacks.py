@@ -131,7 +131,7 @@ async def test_oversized_bodies_are_refused_with_413(live_app: Any) -> None:
         )
 
         async def chunks() -> Any:
-            for _ in range(100):
+            for _ in range(1100):  # a webhook path takes 1 MB (a long speech must not end a call)
                 yield b"x" * 1000
 
         streamed = await live.http.post(
@@ -205,3 +205,38 @@ async def test_an_odd_number_in_a_signed_webhook_is_ignored(live_app: Any, odd: 
     assert turn.status_code == 200
     assert stored["dial_status"] == "busy"  # the rest of the callback still counts
     assert stored["duration_seconds"] is None or stored["duration_seconds"] < 3600
+
+
+async def test_a_speech_result_past_the_body_cap_is_cut_and_the_call_goes_on(
+    live_app: Any,
+) -> None:
+    rambling = "well we pay about twelve people every two weeks " * 1500  # 72 KB
+    async with live_app(_directory(rambling)) as live:
+        call = await live.run_call(CALLEE)
+        webhooks = [
+            e
+            for e in live.carrier.transcript(call["twilio_sid"]).events
+            if e.data.get("status_code") is not None
+        ]
+    said = [m for m in call["messages"] if m["role"] == "caller"]
+    assert [e.data["status_code"] for e in webhooks if e.data["status_code"] != 200] == []
+    assert len(said) == 1
+    assert len(said[0]["text"]) == 2000
+    assert said[0]["intent"] == "interested"
+    assert call["end_reason"] != "telephony_error"
+
+
+async def test_an_over_long_field_in_a_signed_webhook_is_cut_not_refused(live_app: Any) -> None:
+    async with live_app(_directory("Sure.")) as live:
+        call = await live.run_call(CALLEE)
+        status = await live.post_twilio(
+            f"/twilio/status?call_id={call['call_id']}",
+            {"CallSid": call["twilio_sid"], "CallStatus": "completed", "AddOns": "{" * 200_000},
+        )
+        voice = await live.post_twilio(
+            f"/twilio/voice?call_id={call['call_id']}&turn=99",
+            {"CallSid": call["twilio_sid"], "SpeechResult": "x" * 100_000},
+        )
+    assert status.status_code == 204
+    assert voice.status_code == 200
+    assert voice.text.startswith("<?xml")

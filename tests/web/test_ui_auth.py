@@ -13,7 +13,7 @@ from tests.conftest import CLIENT_TIMEOUT
 
 from voiceagent.web.ui import auth
 
-TOKEN = "s3cret-token-for-tests"
+TOKEN = "s3cret-token-for-tests-0123456789abcdef"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 

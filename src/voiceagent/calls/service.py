@@ -192,6 +192,25 @@ class CallService:
                     row.end_reason = row.end_reason or EndReason.CALLER_HUNG_UP.value
             log.info("call_status", status=status)
 
+    async def hang_up(self, call_id: str) -> CallRow:
+        """An operator ends a live call: stored as ended first, so that the call's next webhook
+        hangs up even if the carrier's own hang-up fails; then the carrier is told."""
+        async with self.ctx.sessions() as session, session.begin():
+            row = await repo.get_call(session=session, call_id=call_id, lock=True)
+            if row is None:
+                raise CallNotFound(f"no call with id {call_id}")
+            if row.status in FINISHED:
+                raise CallRefused(f"the call has already ended ({row.status})")
+            row.status = "completed" if row.status == "in_progress" else "canceled"
+            row.end_reason = EndReason.OPERATOR_HANGUP.value
+            row.ended_at = utcnow()
+            sid = row.twilio_sid
+        log = self.ctx.log.bind(call_id=call_id, call_sid=sid)
+        log.info("call_hung_up_by_operator")
+        if sid is not None:
+            await self.ctx.providers.telephony.hang_up(sid)
+        return await self.get_call(call_id)
+
     async def get_call(self, call_id: str) -> CallRow:
         async with self.ctx.sessions() as session:
             call = await repo.get_call_detail(session=session, call_id=call_id)

@@ -50,7 +50,16 @@ def serve(
         raise typer.Exit(2) from None
     # Twilio reuses its connections between a call's turns, seconds apart: keep them open
     # longer than uvicorn's 5 s, so a turn never races the server closing its connection.
-    uvicorn.run(application, host=host, port=port, log_level="warning", timeout_keep_alive=30)
+    # proxy_headers off: uvicorn would believe X-Forwarded-For from 127.0.0.1, where ngrok and
+    # a same-host proxy connect from; the app believes only TRUSTED_PROXIES.
+    uvicorn.run(
+        application,
+        host=host,
+        port=port,
+        log_level="warning",
+        timeout_keep_alive=30,
+        proxy_headers=False,
+    )
 
 
 @app.command()

@@ -6,11 +6,19 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from voiceagent.db.tables import CallRow, DncRow, MessageRow, TransitionRow, TurnRow, utcnow
+from voiceagent.db.tables import (
+    CallRow,
+    DncRow,
+    MessageRow,
+    RevokedSessionRow,
+    TransitionRow,
+    TurnRow,
+    utcnow,
+)
 
 
 async def create_call(
@@ -156,3 +164,14 @@ async def block_number(
     session.add(row)
     await session.flush()
     return row
+
+
+async def is_session_revoked(*, session: AsyncSession, session_id: str) -> bool:
+    return await session.get(RevokedSessionRow, session_id) is not None
+
+
+async def revoke_session(*, session: AsyncSession, session_id: str, expires_at: datetime) -> None:
+    # Expired sessions are refused by their own expiry: their rows can go.
+    await session.execute(delete(RevokedSessionRow).where(RevokedSessionRow.expires_at < utcnow()))
+    if await session.get(RevokedSessionRow, session_id) is None:
+        session.add(RevokedSessionRow(session_id=session_id, expires_at=expires_at))

@@ -184,3 +184,12 @@ class DncRow(Base):
     call_id: Mapped[str | None] = mapped_column(String(36), default=None)
     note: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class RevokedSessionRow(Base):
+    """A dashboard session logged out before its cookie expired: refused by every instance."""
+
+    __tablename__ = "revoked_sessions"
+
+    session_id: Mapped[str] = mapped_column(String(43), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)  # forgotten once past

@@ -96,6 +96,7 @@ class EndReason(StrEnum):
     CALLBACK_REQUESTED = "callback_requested"
     WRONG_NUMBER = "wrong_number"
     OTHER_LANGUAGE = "other_language"
+    OPERATOR_HANGUP = "operator_hangup"  # ended from the dashboard or the API, not by the funnel
 
 
 class Outcome(StrEnum):

@@ -102,6 +102,13 @@ class Telephony(Protocol):
         """True when `signature` is the carrier's X-Twilio-Signature for this URL and form."""
         ...
 
+    async def hang_up(self, sid: str) -> None:
+        """End a live call now (the carrier then sends its final status callback).
+
+        Raises TelephonyError when the carrier refuses; a call already over is no error.
+        """
+        ...
+
 
 @dataclass(frozen=True)
 class Providers:

@@ -86,5 +86,11 @@ class TwilioTelephony:
     def verify_signature(self, url: str, params: Mapping[str, str], signature: str) -> bool:
         return bool(self._validator.validate(url, dict(params), signature))
 
+    async def hang_up(self, sid: str) -> None:
+        try:
+            await self._client.calls(sid).update_async(status="completed")
+        except (TwilioException, httpx.HTTPError) as exc:
+            raise TelephonyError(f"Twilio refused to hang up {sid}: {exc}") from exc
+
     async def aclose(self) -> None:
         await self._http.close()

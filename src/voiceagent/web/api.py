@@ -91,6 +91,7 @@ class CallQuery(BaseModel):
 @router.post(
     "/call/start",
     status_code=status.HTTP_202_ACCEPTED,
+    summary="Place a call",
     dependencies=[Depends(limit_call_starts)],
     responses={
         409: {"model": Problem},
@@ -119,7 +120,7 @@ async def start_call(
     return CallStarted(call_id=call.id, status=call.status, twilio_sid=call.twilio_sid)
 
 
-@router.get("/calls")
+@router.get("/calls", summary="List calls, newest first, filtered")
 async def list_calls(service: Service, params: Annotated[CallQuery, Query()]) -> CallList:
     rows, total = await queries.find_calls(
         sessions=service.ctx.sessions, flt=params.filter(), limit=params.limit, offset=params.offset
@@ -127,6 +128,21 @@ async def list_calls(service: Service, params: Annotated[CallQuery, Query()]) ->
     return CallList(calls=[CallSummary.of(row) for row in rows], total=total)
 
 
-@router.get("/calls/{call_id}", responses={404: {"model": Problem}})
+@router.post(
+    "/calls/{call_id}/hangup",
+    summary="End a live call",
+    responses={404: {"model": Problem}, 409: {"model": Problem}, 502: {"model": Problem}},
+)
+async def hang_up_call(call_id: str, service: Service) -> CallDetail:
+    """Ends the call at the carrier; `end_reason` becomes `operator_hangup`. 409 when it is
+    already over."""
+    return CallDetail.of_detail(await service.hang_up(call_id))
+
+
+@router.get(
+    "/calls/{call_id}",
+    summary="One call with its messages and transitions",
+    responses={404: {"model": Problem}},
+)
 async def get_call(call_id: str, service: Service) -> CallDetail:
     return CallDetail.of_detail(await service.get_call(call_id))

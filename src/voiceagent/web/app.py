@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI, Request, status
@@ -13,12 +14,14 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from voiceagent import __version__
 from voiceagent.calls.context import Context
 from voiceagent.calls.fixed_lines import fixed_sentences
 from voiceagent.calls.retention import run_daily
 from voiceagent.calls.service import CallService
+from voiceagent.calls.stale import run_periodically
 from voiceagent.calls.turns import BRIDGES
 from voiceagent.db.engine import create_engine, create_schema, create_sessions
 from voiceagent.errors import (
@@ -34,9 +37,9 @@ from voiceagent.providers.base import Providers
 from voiceagent.providers.scripted import ScriptedLanguage
 from voiceagent.script.model import SalesScript, load_script
 from voiceagent.settings import Settings
-from voiceagent.web import api, audio, dashboard, dnc_api, twilio_hooks
+from voiceagent.web import api, audio, dashboard, dnc_api, docs, twilio_hooks
 from voiceagent.web.deps import Authorized
-from voiceagent.web.limits import BodySizeLimit, RateLimiter
+from voiceagent.web.limits import BodySizeLimit, FailureThrottle, RateLimiter
 from voiceagent.web.responses import Utf8JSONResponse
 from voiceagent.web.ui import dnc as dnc_page
 from voiceagent.web.ui.upload_limit import FORM_MARGIN, UploadLimit
@@ -98,6 +101,14 @@ def create_app(
             run_daily(sessions=ctx.sessions, days=settings.retention_days, log=log),
             name="retention",
         )
+        stale = asyncio.create_task(
+            run_periodically(
+                sessions=ctx.sessions,
+                idle=timedelta(minutes=settings.stale_call_minutes),
+                log=log,
+            ),
+            name="stale-calls",
+        )
         log.info(
             "service_started",
             telephony=providers.telephony.name,
@@ -107,9 +118,10 @@ def create_app(
         try:
             yield
         finally:
-            retention.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await retention
+            for job in (retention, stale):
+                job.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await job
             if warming is not None:
                 warming.cancel()
             await service.turns.aclose()
@@ -122,16 +134,27 @@ def create_app(
                 await closer()
             await engine.dispose()
 
-    app = FastAPI(title="voiceagent", version=__version__, lifespan=lifespan)
+    # The schema and its pages are routes of our own (web/docs.py): guarded, served offline.
+    app = FastAPI(
+        title="voiceagent",
+        version=__version__,
+        lifespan=lifespan,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.settings = settings
     app.state.call_start_limiter = RateLimiter(settings.call_start_rate_per_minute)
-    # A do-not-call CSV may be large; its routes allow a little over the file for the form.
+    app.state.auth_failures = FailureThrottle()
+    # A do-not-call CSV may be large; its routes allow a little over the file for the form. A
+    # Twilio form may be large too, and a 413 would end a live call over it.
     dashboard_import = dnc_page.MAX_IMPORT_BYTES + FORM_MARGIN
     app.add_middleware(
         BodySizeLimit,
         per_path={
             "/dnc/import": dnc_api.MAX_CSV_BYTES + FORM_MARGIN,
             "/ui/dnc/import": dashboard_import + 1,  # UploadLimit, in front, answers first
+            **dict.fromkeys(twilio_hooks.WEBHOOK_PATHS, twilio_hooks.MAX_WEBHOOK_BYTES),
         },
     )
     app.add_middleware(
@@ -140,6 +163,10 @@ def create_app(
         limit=dashboard_import,
         refused_url=dnc_page.REFUSED_URL,
     )
+    if settings.proxies:
+        # Here rather than in the server's options, so it holds however the app is served;
+        # `serve` turns uvicorn's own handling (which trusts 127.0.0.1) off.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.proxies)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -157,11 +184,16 @@ def create_app(
             return Utf8JSONResponse({"detail": problem}, status_code=code)
         return Utf8JSONResponse({"detail": str(exc)}, status_code=code)
 
-    @app.get("/healthz")
+    @app.get("/healthz", summary="Liveness: always open")
     async def healthz() -> dict[str, Any]:
         return {"status": "ok", "version": __version__, "telephony": providers.telephony.name}
 
-    @app.get("/metrics", dependencies=[Authorized], response_class=PlainTextResponse)
+    @app.get(
+        "/metrics",
+        dependencies=[Authorized],
+        response_class=PlainTextResponse,
+        summary="Prometheus metrics",
+    )
     async def metrics(request: Request) -> PlainTextResponse:
         registry = request.app.state.service.ctx.metrics.registry
         return PlainTextResponse(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
@@ -171,4 +203,6 @@ def create_app(
     app.include_router(audio.router)
     app.include_router(dnc_api.router)
     app.include_router(dashboard.router)
+    app.include_router(docs.guarded)
+    app.include_router(docs.assets)
     return app

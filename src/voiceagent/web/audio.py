@@ -21,7 +21,7 @@ router = APIRouter()
 WAV = "audio/wav"
 
 
-@router.get("/audio/{audio_id}.wav", response_class=Response)
+@router.get("/audio/{audio_id}.wav", response_class=Response, summary="A line's audio, for <Play>")
 async def line_audio(
     audio_id: Annotated[str, Path(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")],
     service: Service,

@@ -1,4 +1,5 @@
-"""Limits on what a client may send: body size (413) and the pace of `/call/start` (429)."""
+"""Limits on what a client may send: body size (413), the pace of `/call/start` (429) and of
+wrong credentials (429 with a growing wait)."""
 
 from __future__ import annotations
 
@@ -111,11 +112,84 @@ class RateLimiter:
 
 
 def client_key(request: Request) -> str:
-    """Who is calling: the bearer token when there is one, else the peer address."""
-    auth = request.headers.get("authorization", "")
-    if auth.lower().startswith("bearer "):
-        return "token:" + auth[7:][-12:]
+    """Who is calling: the peer address, never anything the client says about itself.
+
+    A header such as Authorization costs nothing to vary, so keying on it gives every guess a
+    fresh bucket. X-Forwarded-For is believed only from TRUSTED_PROXIES, by the middleware that
+    `create_app` installs, which has already put the real client in `request.client`.
+    """
     return "ip:" + (request.client.host if request.client else "unknown")
+
+
+@dataclass
+class _Failures:
+    count: int
+    at: float
+    blocked_until: float = 0.0
+
+
+@dataclass
+class FailureThrottle:
+    """Wrong tokens per client: `free` of them, then a wait that doubles with each one more.
+
+    While a client waits every credential it sends is refused unchecked, the right one too, so
+    guessing gains nothing. A success forgets its failures; so does `forget` seconds of quiet.
+    Per process, like the rate limiter: N instances allow N times the guesses, still a handful.
+    """
+
+    free: int = 5
+    first_wait: float = 1.0
+    longest_wait: float = 900.0
+    forget: float = 900.0
+    clients: dict[str, _Failures] = field(default_factory=dict)
+
+    def wait(self, client: str, now: float | None = None) -> int:
+        """Seconds this client must wait before its next try (0: it may try now)."""
+        now = time.monotonic() if now is None else now
+        entry = self.clients.get(client)
+        if entry is None or now >= entry.blocked_until:
+            return 0
+        return max(1, math.ceil(entry.blocked_until - now))
+
+    def failed(self, client: str, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        entry = self.clients.get(client)
+        if entry is None or now - entry.at > self.forget:
+            entry = self.clients[client] = _Failures(0, now)
+        entry.count, entry.at = entry.count + 1, now
+        over = entry.count - self.free
+        if over >= 0:
+            entry.blocked_until = now + min(
+                self.longest_wait, self.first_wait * 2.0 ** min(over, 30)
+            )
+        if len(self.clients) > 10_000:  # forget quiet clients rather than grow without bound
+            for key in [k for k, e in self.clients.items() if now - e.at > self.forget][:5000]:
+                del self.clients[key]
+
+    def succeeded(self, client: str) -> None:
+        self.clients.pop(client, None)
+
+
+def too_many_failures(retry: int) -> HTTPException:
+    return HTTPException(
+        status.HTTP_429_TOO_MANY_REQUESTS,
+        detail=f"too many wrong tokens from this client: retry in {retry} s",
+        headers={"Retry-After": str(retry)},
+    )
+
+
+def credential_wait(request: Request) -> int:
+    """Seconds before this client may present a credential again (0: now)."""
+    throttle: FailureThrottle = request.app.state.auth_failures
+    return throttle.wait(client_key(request))
+
+
+def note_credential(request: Request, *, ok: bool) -> None:
+    throttle: FailureThrottle = request.app.state.auth_failures
+    if ok:
+        throttle.succeeded(client_key(request))
+    else:
+        throttle.failed(client_key(request))
 
 
 def limit_call_starts(request: Request) -> None:

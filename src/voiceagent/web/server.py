@@ -33,7 +33,10 @@ async def serve_in_background(
     sock.bind((host, port))
     base_url = f"http://{host}:{sock.getsockname()[1]}"
     app = build(base_url)
-    config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
+    # proxy_headers off: forwarding headers are the app's business (TRUSTED_PROXIES).
+    config = uvicorn.Config(
+        app, log_level="warning", lifespan="on", access_log=False, proxy_headers=False
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:

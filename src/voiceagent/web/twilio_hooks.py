@@ -12,6 +12,12 @@ from voiceagent.web.deps import Service
 from voiceagent.web.inputs import ascii_int
 
 TWIML = "application/xml"
+# Twilio's forms are small, but a long speech or an add-on's JSON can push one past the generic
+# 64 KB cap, and a 413 to a voice webhook ends the call. These paths take up to 1 MB; once the
+# signature is checked (over every byte), each field is cut to MAX_FIELD_CHARS.
+WEBHOOK_PATHS = ("/twilio/voice", "/twilio/status", "/twilio/dial", "/twilio/fallback")
+MAX_WEBHOOK_BYTES = 1024 * 1024
+MAX_FIELD_CHARS = 8 * 1024  # past anything the service reads (SpeechResult keeps 2000)
 
 
 async def signed_form(request: Request) -> dict[str, str]:
@@ -52,15 +58,24 @@ def _readable(params: dict[str, str], request: Request) -> dict[str, str]:
         request.app.state.service.ctx.log.warning(
             "webhook_fields_ignored", fields=sorted(odd), path=request.url.path
         )
+    long = sorted(key for key, value in params.items() if len(value) > MAX_FIELD_CHARS)
+    if long:
+        request.app.state.service.ctx.log.info(
+            "webhook_fields_cut", fields=[utf8_safe(k)[:64] for k in long], path=request.url.path
+        )
     # A field that is not text UTF-8 can encode is kept with U+FFFD in place of what it lacked.
-    return {utf8_safe(key): utf8_safe(value) for key, value in params.items() if key not in odd}
+    return {
+        utf8_safe(key[:MAX_FIELD_CHARS]): utf8_safe(value[:MAX_FIELD_CHARS])
+        for key, value in params.items()
+        if key not in odd
+    }
 
 
 SignedForm = Annotated[dict[str, str], Depends(signed_form)]
 router = APIRouter(prefix="/twilio")
 
 
-@router.post("/voice", response_class=Response)
+@router.post("/voice", response_class=Response, summary="Twilio's turn webhook (TwiML)")
 async def voice(
     request: Request,
     form: SignedForm,
@@ -76,7 +91,12 @@ async def voice(
     return Response(answer, media_type=TWIML)
 
 
-@router.post("/status", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+@router.post(
+    "/status",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    summary="Twilio's status callback",
+)
 async def call_status(
     form: SignedForm,
     service: Service,
@@ -86,7 +106,7 @@ async def call_status(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/dial", response_class=Response)
+@router.post("/dial", response_class=Response, summary="A transfer's <Dial action> result")
 async def dial_result(
     form: SignedForm,
     service: Service,
@@ -96,7 +116,7 @@ async def dial_result(
     return Response(await service.record_dial(form=form, call_id=call_id), media_type=TWIML)
 
 
-@router.post("/fallback", response_class=Response)
+@router.post("/fallback", response_class=Response, summary="Twilio's FallbackUrl")
 async def fallback(
     form: SignedForm,
     service: Service,

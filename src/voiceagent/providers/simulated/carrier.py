@@ -49,6 +49,7 @@ class SimulatedCarrier:
         self._limits = limits or CallLimits()
         self._client = httpx.AsyncClient(timeout=timeout, transport=transport)
         self._calls: dict[str, tuple[CallTranscript, asyncio.Task[None]]] = {}
+        self._sessions: dict[str, CallSession] = {}
         self._closed = False
 
     async def place_call(self, call: OutboundCall) -> str:
@@ -70,7 +71,17 @@ class SimulatedCarrier:
         # The call runs on after we return, as a real one does once Twilio has queued it.
         task = asyncio.create_task(session.run(), name=f"simulated-call-{sid}")
         self._calls[sid] = (transcript, task)
+        self._sessions[sid] = session
+        task.add_done_callback(lambda _: self._sessions.pop(sid, None))
         return sid
+
+    async def hang_up(self, sid: str) -> None:
+        """As Twilio's `calls(sid).update(status="completed")`: the call ends at once."""
+        if sid not in self._calls:
+            raise TelephonyError(f"the simulated carrier has no call {sid}")
+        session = self._sessions.get(sid)
+        if session is not None:
+            session.hang_up()
 
     def verify_signature(self, url: str, params: Mapping[str, str], signature: str) -> bool:
         return bool(self._validator.validate(url, dict(params), signature))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import secrets
@@ -83,6 +84,14 @@ class CallSession:
         self._heard: list[str] = []
         self._failure_code: str | None = None
         self._dice = random.Random(f"{limits.seed}:{call.to}")
+        self._hung_up = asyncio.Event()
+        self._conversation: asyncio.Task[None] | None = None
+
+    def hang_up(self) -> None:
+        """The account ended the call (Twilio's REST update): it stops where it is."""
+        self._hung_up.set()
+        if self._conversation is not None:
+            self._conversation.cancel()
 
     async def run(self) -> None:
         try:
@@ -98,14 +107,23 @@ class CallSession:
             await self._finish("failed", duration=0)
             return
         await self._status("ringing")
-        await asyncio.sleep(self._limits.ring_seconds)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._hung_up.wait(), self._limits.ring_seconds)
+        if self._hung_up.is_set():
+            await self._finish("canceled", duration=0)
+            return
         if answers != "answer":
             await self._finish(answers, duration=0)
             return
         await self._status("in-progress")
         answered = self._clock()
+        self._conversation = asyncio.create_task(self._converse())
         try:
-            await self._converse()
+            await self._conversation
+        except asyncio.CancelledError:
+            if not self._hung_up.is_set():
+                raise  # the carrier itself is closing
+            self._record(EventKind.HANGUP, "account")
         except Exception as exc:  # a carrier bug still ends the call with its final callback
             log.exception("simulated call %s failed", self.transcript.sid)
             self._error(f"simulated carrier failure: {exc!r}")

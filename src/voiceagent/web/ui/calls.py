@@ -5,17 +5,18 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator
+from urllib.parse import quote
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
+from fastapi import APIRouter, Request, Response, status
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, StreamingResponse
 
 from voiceagent.calls.turns import FINISHED
-from voiceagent.errors import CallNotFound
+from voiceagent.errors import CallNotFound, CallRefused
 from voiceagent.web.deps import Service
 from voiceagent.web.inputs import ascii_int
 from voiceagent.web.schemas import CallDetail
 from voiceagent.web.ui import queries
-from voiceagent.web.ui.auth import Operator
+from voiceagent.web.ui.auth import CsrfChecked, Operator
 from voiceagent.web.ui.queries import CallFilter, CallLine, Snapshot
 from voiceagent.web.ui.render import page
 
@@ -131,6 +132,17 @@ async def call_page(request: Request, call_id: str, service: Service) -> HTMLRes
         "last_seq": max((m.seq for m in call.messages), default=0),
     }
     return page(request, "call.html", values)
+
+
+@router.post("/ui/calls/{call_id}/hangup", dependencies=[CsrfChecked], response_model=None)
+async def hang_up(request: Request, call_id: str, service: Service) -> Response:
+    try:
+        await service.hang_up(call_id)
+    except CallNotFound:
+        return page(request, "not_found.html", {"title": "No such call"}, status_code=404)
+    except CallRefused:
+        pass  # it ended on its own meanwhile: its page says how
+    return RedirectResponse(f"/ui/calls/{quote(call_id, safe='')}", status.HTTP_303_SEE_OTHER)
 
 
 @router.get("/ui/calls/{call_id}/json")

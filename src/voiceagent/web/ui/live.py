@@ -2,11 +2,14 @@
 
 The stream is fed by polling the database for messages past the last sequence number sent, so it
 works on every instance behind a load balancer, whichever one is running the call's webhooks.
+One poll per call serves all its watchers (`streams.StreamHub`), and a client may hold only a
+few streams at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from typing import Annotated
@@ -18,12 +21,14 @@ from voiceagent.calls.turns import FINISHED
 from voiceagent.db.tables import utcnow
 from voiceagent.web.deps import Service
 from voiceagent.web.inputs import MAX_INT, ascii_int
+from voiceagent.web.limits import client_key
 from voiceagent.web.ui import queries
 from voiceagent.web.ui.auth import Operator
 from voiceagent.web.ui.render import fragment, page
+from voiceagent.web.ui.streams import StreamHub, Watched
 
 router = APIRouter(dependencies=[Operator])
-POLL_SECONDS = 0.4
+CHECK_SECONDS = 1.0  # how often a quiet stream looks whether its browser is still there
 HEARTBEAT_SECONDS = 15.0
 # The browser reconnects with Last-Event-ID, so a stream may end at any time; ending streams
 # now and then keeps a stuck call from holding a connection (and a server shutdown) forever.
@@ -66,41 +71,61 @@ async def call_stream(
     simulator = view == "simulator"  # the panel then offers "start another test call"
     # The browser sends back the last id we sent; anything else it may send is ignored.
     start = max(after, ascii_int(request.headers.get("last-event-id")) or 0)
+    hub = _hub(request, service)
+    client = client_key(request)
+    hub.admit(client)  # 429 past the cap, before anything is streamed
 
     async def events() -> AsyncIterator[str]:
-        seq, shown = start, None
-        began = last_sent = time.monotonic()
-        yield "retry: 1000\n\n"
-        while True:
-            async with service.ctx.sessions() as session:
-                snap = await queries.snapshot(session=session, call_id=call_id)
-                new = await queries.messages_after(session=session, call_id=call_id, seq=seq)
-            if snap is None:
-                yield sse("end", "")
-                return
-            for message in new:
-                seq = message.seq
-                yield sse("turn", fragment(request, "_bubble.html", {"m": message}), seq)
-            call = snap.call
-            current = (call.status, call.state, call.end_reason, call.outcome, seq)
-            if current != shown:
-                shown, last_sent = current, time.monotonic()
-                yield sse(
-                    "status",
-                    fragment(request, "_call_status.html", {"snap": snap, "simulator": simulator}),
-                )
-            if call.status in FINISHED:
-                yield sse("end", "")
-                return
-            if time.monotonic() - began > MAX_STREAM_SECONDS or await request.is_disconnected():
-                return
-            if time.monotonic() - last_sent > HEARTBEAT_SECONDS:
-                last_sent = time.monotonic()
-                yield ": still here\n\n"
-            await asyncio.sleep(POLL_SECONDS)
+        try:
+            async with hub.watch(call_id) as watched:
+                async for event in _follow(request, watched, start, simulator):
+                    yield event
+        finally:
+            hub.release(client)
 
     return StreamingResponse(
         events(),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
+
+
+def _hub(request: Request, service: Service) -> StreamHub:
+    hub: StreamHub | None = getattr(request.app.state, "streams", None)
+    if hub is None:
+        hub = request.app.state.streams = StreamHub(service.ctx.sessions)
+    return hub
+
+
+async def _follow(
+    request: Request, watched: Watched, start: int, simulator: bool
+) -> AsyncIterator[str]:
+    seq, shown = start, None
+    began = last_sent = time.monotonic()
+    yield "retry: 1000\n\n"
+    while True:
+        changed = watched.changed  # taken before reading: a change after this wakes us
+        if watched.polled:
+            snap = watched.snap
+            if snap is None:
+                yield sse("end", "")
+                return
+            for message in watched.after(seq):
+                seq = message.seq
+                yield sse("turn", fragment(request, "_bubble.html", {"m": message}), seq)
+            call = snap.call
+            current = (call.status, call.state, call.end_reason, call.outcome, seq)
+            if current != shown:
+                shown, last_sent = current, time.monotonic()
+                values = {"snap": snap, "simulator": simulator}
+                yield sse("status", fragment(request, "_call_status.html", values))
+            if call.status in FINISHED:
+                yield sse("end", "")
+                return
+        if time.monotonic() - began > MAX_STREAM_SECONDS or await request.is_disconnected():
+            return
+        if time.monotonic() - last_sent > HEARTBEAT_SECONDS:
+            last_sent = time.monotonic()
+            yield ": still here\n\n"
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(changed.wait(), timeout=CHECK_SECONDS)

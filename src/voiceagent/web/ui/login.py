@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from voiceagent.web.limits import credential_wait, note_credential
 from voiceagent.web.ui import auth
 from voiceagent.web.ui.render import page
 
@@ -31,7 +32,15 @@ async def log_in(
     expected = auth.api_token(request)
     if expected is None:
         return RedirectResponse("/", status.HTTP_303_SEE_OTHER)
-    if not auth.token_matches(expected, token.strip()):
+    retry = credential_wait(request)
+    if retry:
+        values = {"title": "Log in", "next": auth.safe_next(next), "wait": retry, "bare": True}
+        answer = page(request, "login.html", values, status_code=status.HTTP_429_TOO_MANY_REQUESTS)
+        answer.headers["Retry-After"] = str(retry)
+        return answer
+    ok = auth.token_matches(expected, token.strip())
+    note_credential(request, ok=ok)
+    if not ok:
         values = {"title": "Log in", "next": auth.safe_next(next), "error": True, "bare": True}
         return page(request, "login.html", values, status_code=status.HTTP_401_UNAUTHORIZED)
     response = RedirectResponse(auth.safe_next(next), status.HTTP_303_SEE_OTHER)
@@ -48,7 +57,8 @@ async def log_in(
 
 
 @router.post("/ui/logout", dependencies=[auth.CsrfChecked])
-async def log_out() -> RedirectResponse:
+async def log_out(request: Request) -> RedirectResponse:
+    await auth.revoke(request)
     response = RedirectResponse(auth.LOGIN_PATH, status.HTTP_303_SEE_OTHER)
     response.delete_cookie(auth.SESSION_COOKIE, path="/", httponly=True, samesite="strict")
     return response
