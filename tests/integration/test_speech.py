@@ -18,7 +18,7 @@ async def test_lines_are_played_from_the_services_audio(voiced_app: Any) -> None
     # Generous limits: this checks the audio path, and a loaded machine must not turn a slow
     # synthesis into a <Say> fallback (the fallback has its own tests).
     async with voiced_app(
-        llm=False, tts_first_byte_timeout_seconds=30, webhook_budget_seconds=14
+        llm=False, tts_first_byte_timeout_seconds=6, webhook_budget_seconds=14
     ) as voiced:
         await voiced.warm()
         call = await voiced.live.run_call(BUYER)
