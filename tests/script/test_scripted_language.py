@@ -373,3 +373,10 @@ def test_any_request_renders_without_braces(req: LineRequest) -> None:
 def test_a_plain_no_at_the_opening_gets_the_opening_answer() -> None:
     text = LANGUAGE.compose(request(Line.HANDLE_OBJECTION, act=Act.ANSWER, state=State.INTRO))
     assert text in SCRIPT.objections.at_opening
+
+
+def test_a_callback_with_no_time_says_it_will_try_another_time() -> None:
+    request_ = request(Line.GOODBYE, end_reason=EndReason.CALLBACK_REQUESTED)
+    assert LANGUAGE.compose(request_) in SCRIPT.callback.no_time
+    timed = replace(request_, time_heard="tomorrow at 10 am")
+    assert LANGUAGE.compose(timed) in SCRIPT.goodbyes.callback_requested

@@ -180,6 +180,8 @@ class _Composer:
             EndReason.CALLBACK_REQUESTED: g.callback_requested,
             EndReason.WRONG_NUMBER: g.wrong_number,
         }
+        if reason is EndReason.CALLBACK_REQUESTED and not self.request.time_heard:
+            return self.script.callback.no_time
         if reason in by_reason:
             return by_reason[reason]
         if outcome is Outcome.FOLLOW_UP:

@@ -220,6 +220,8 @@ class ObjectionAnswers(_Part):
 class Callback(_Part):
     ask_time: Phrasings  # no time heard yet: "when would be better?"
     confirm: FactPhrasings  # repeats the time: use {callback_time}
+    # The goodbye when no time was named even after asking.
+    no_time: Phrasings = ["No problem, I'll try you again another time. Goodbye."]
 
 
 class FollowUp(_Part):
