@@ -126,7 +126,9 @@ async def test_the_intent_model_may_add_a_safety_label(voiced_app: Any) -> None:
 
 
 async def test_model_and_voice_together_answer_with_audio(voiced_app: Any) -> None:
-    async with voiced_app() as voiced:
+    # A generous budget: this checks that every line is played, and a loaded machine must not
+    # add bridging lines (which have their own tests) to the count.
+    async with voiced_app(webhook_budget_seconds=14, tts_first_byte_timeout_seconds=6) as voiced:
         await voiced.warm()
         voiced.openai.behaviour = OpenAIBehaviour(
             first_token_delay=0.05, total_duration=0.2, reply="Nice. How many people do you pay?"
