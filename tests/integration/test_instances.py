@@ -178,7 +178,10 @@ async def final_call(http: httpx.AsyncClient, call_id: str) -> dict[str, Any]:
     """The stored call once it is over: the final status callback may still be on its way."""
 
     async def ended() -> dict[str, Any] | None:
-        response = await http.get(f"/calls/{call_id}")
+        try:
+            response = await http.get(f"/calls/{call_id}")
+        except httpx.TransportError:
+            return None  # a keep-alive connection dropped on a loaded machine: ask again
         assert response.status_code == 200, response.text
         call: dict[str, Any] = response.json()
         return call if call["status"] in ("completed", "transferred", "failed") else None
