@@ -24,6 +24,7 @@ from starlette.routing import Route
 from tests.conftest import CLIENT_TIMEOUT, GUARD, until
 from twilio.request_validator import RequestValidator
 
+import voiceagent
 from voiceagent.emulators.twilio_rest import TwilioRestEmulator
 from voiceagent.providers.simulated import HANG_UP, AnswerMode, CalleeDirectory, Reply
 from voiceagent.web.server import serve_in_background
@@ -138,6 +139,11 @@ async def two_instances(
     ):
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "OPENAI_"))},
+            # The instances run the code under test: a relative PYTHONPATH (`src`) would not
+            # survive the tests' change of directory, and an installed copy would answer.
+            "PYTHONPATH": os.pathsep.join(
+                [str(Path(voiceagent.__file__).parents[1]), os.environ.get("PYTHONPATH", "")]
+            ),
             "DATABASE_URL": database_url,
             "PUBLIC_BASE_URL": proxy_server.base_url,
             "TWILIO_ACCOUNT_SID": twilio.account_sid,
