@@ -8,15 +8,17 @@ from voiceagent.funnel.engine import (
     Limits,
     Progress,
     Silence,
+    Stopped,
     Then,
     TransitionNotAllowed,
     step,
 )
-from voiceagent.funnel.states import Act, EndReason, Intent, Line, Outcome, State
+from voiceagent.funnel.states import Act, Cause, EndReason, Intent, Line, Outcome, State
 
 __all__ = [
     "Act",
     "Answered",
+    "Cause",
     "Decision",
     "EndReason",
     "Event",
@@ -27,6 +29,7 @@ __all__ = [
     "Outcome",
     "Progress",
     "Silence",
+    "Stopped",
     "State",
     "Then",
     "TransitionNotAllowed",

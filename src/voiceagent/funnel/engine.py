@@ -12,8 +12,17 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from voiceagent.funnel.states import SAFETY_INTENTS, Act, EndReason, Intent, Line, Outcome, State
-from voiceagent.funnel.table import ACTS, NEXT, PROMPT, TABLE, Move, Rule
+from voiceagent.funnel.states import (
+    SAFETY_INTENTS,
+    Act,
+    Cause,
+    EndReason,
+    Intent,
+    Line,
+    Outcome,
+    State,
+)
+from voiceagent.funnel.table import ACTS, NEXT, PROMPT, STOPS, TABLE, Move, Rule
 
 # What the call is waiting for after the agent asked for a callback time or an email address.
 AWAIT_TIME = "callback_time"
@@ -76,7 +85,14 @@ class Silence:
     seconds: float  # the Gather timeout that passed with nothing said
 
 
-Event = Answered | Heard | Silence
+@dataclass(frozen=True, slots=True)
+class Stopped:
+    """Something outside the conversation ends the call: a failure, or a hang-up."""
+
+    cause: Cause
+
+
+Event = Answered | Heard | Silence | Stopped
 
 
 class Then(StrEnum):
@@ -111,6 +127,10 @@ def step(progress: Progress, event: Event, limits: Limits) -> Decision:
     state = progress.state
     if state is State.END:
         raise TransitionNotAllowed(event, state)
+    if isinstance(event, Stopped):
+        rule = STOPS[event.cause]
+        said = () if rule.quiet else rule.lines or (Line.GOODBYE,)
+        return _end(progress, said, rule.end_reason, rule.outcome)
     if state is State.INIT:
         intent = event.intent if isinstance(event, Heard) else Intent.UNCLEAR
         return _apply(progress, TABLE[(state, intent)], Heard(intent), limits)

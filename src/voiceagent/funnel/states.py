@@ -99,6 +99,15 @@ class EndReason(StrEnum):
     OPERATOR_HANGUP = "operator_hangup"  # ended from the dashboard or the API, not by the funnel
 
 
+class Cause(StrEnum):
+    """Why a call stops from outside the conversation: each is an event `step()` handles."""
+
+    LANGUAGE_FAILED = "language_failed"  # the model failed: the script's goodbye, then hang up
+    CARRIER_FAILED = "carrier_failed"  # the carrier could not use our answer (fallback URL)
+    CALLER_HUNG_UP = "caller_hung_up"  # the caller put the phone down mid-call
+    OPERATOR_HUNG_UP = "operator_hung_up"  # ended from the dashboard or the API
+
+
 class Outcome(StrEnum):
     CONVERTED = "converted"  # a clear yes to the close ask, and nothing else
     DECLINED = "declined"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from voiceagent.funnel.states import Act, EndReason, Intent, Line, Outcome, State
+from voiceagent.funnel.states import Act, Cause, EndReason, Intent, Line, Outcome, State
 
 
 class Move(StrEnum):
@@ -36,6 +36,7 @@ class Rule:
     block_number: bool = False  # add the number to the do-not-call list
     note: str = ""  # why: shown in the README's funnel table
     lines: tuple[Line, ...] = ()  # END only: what is said instead of a plain goodbye
+    quiet: bool = False  # END only: nothing is said (the caller is gone)
 
 
 LIVE_STATES: tuple[State, ...] = (State.INIT, State.INTRO, State.QUALIFY, State.PITCH, State.CLOSE)
@@ -200,6 +201,23 @@ for _state in ACT_STATES:
     ACTS[(_state, Act.OTHER_LANGUAGE)] = _OTHER_LANGUAGE
 
 
+# How a call ends when something outside the conversation stops it, from any live state.
+STOPS: dict[Cause, Rule] = {
+    Cause.LANGUAGE_FAILED: Rule(
+        Move.END, EndReason.LLM_ERROR, note="the script's goodbye, then hang up; status failed"
+    ),
+    Cause.CARRIER_FAILED: Rule(
+        Move.END, EndReason.TELEPHONY_ERROR, note="the carrier's fallback: a goodbye, hang up"
+    ),
+    Cause.CALLER_HUNG_UP: Rule(
+        Move.END, EndReason.CALLER_HUNG_UP, note="nothing more is said", quiet=True
+    ),
+    Cause.OPERATOR_HUNG_UP: Rule(
+        Move.END, EndReason.OPERATOR_HANGUP, note="nothing more is said", quiet=True
+    ),
+}
+
+
 class FunnelTableError(Exception):
     """The transition table is inconsistent (raised at import, never at call time)."""
 
@@ -234,6 +252,8 @@ def validate(
         raise FunnelTableError(f"no rule for the acts {missing_acts}")
     if any(rule.lines and rule.move is not Move.END for rule in (*table.values(), *acts.values())):
         raise FunnelTableError("only an END rule may name its own lines")
+    if set(STOPS) != set(Cause) or any(rule.move is not Move.END for rule in STOPS.values()):
+        raise FunnelTableError("every stop cause needs one END rule")
     if any(state is State.END for state, _ in table):
         raise FunnelTableError("END has no exits, but the table defines one")
     starts = [s for s in LIVE_STATES if s not in {t for s2 in NEXT for t in [NEXT[s2]]}]
