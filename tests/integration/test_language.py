@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from voiceagent.calls.turns import BRIDGES
+from voiceagent.calls.turn.budget import BRIDGES
 from voiceagent.emulators.openai import OpenAIBehaviour
 from voiceagent.providers.simulated import CalleeDirectory, EventKind, ScriptedCallee
 

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import httpx
 import pytest
-from tests.conftest import CLIENT_TIMEOUT, GUARD
+from tests.conftest import CLIENT_TIMEOUT, GUARD, until
 from twilio.request_validator import RequestValidator
 
 from voiceagent.intent.local import LocalClassifier
 from voiceagent.providers.base import Providers
 from voiceagent.providers.scripted import ScriptedLanguage
-from voiceagent.providers.simulated import CalleeDirectory, ScriptedCallee, SimulatedCarrier
+from voiceagent.providers.simulated import (
+    HANG_UP,
+    CalleeDirectory,
+    Reply,
+    ScriptedCallee,
+    SimulatedCarrier,
+)
 from voiceagent.script.model import load_script
 from voiceagent.settings import Settings
 from voiceagent.web.app import create_app
@@ -64,10 +71,28 @@ async def test_a_transfer_no_one_answers_is_apologised_for(live_app: Any) -> Non
     assert (stored["status"], stored["dial_status"]) == ("transferred", "no-answer")
 
 
+class _OnHold:
+    """A callee who says nothing until the test lets it hang up: the call stays live."""
+
+    answers = "answer"
+
+    def __init__(self) -> None:
+        self.listening = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def reply(self, heard: Sequence[str]) -> Reply:
+        self.listening.set()
+        await self.release.wait()
+        return HANG_UP
+
+
 async def test_fallback_ends_politely_and_records_a_telephony_error(live_app: Any) -> None:
-    async with live_app(_directory("Sure.")) as live:
+    callee = _OnHold()
+    directory = CalleeDirectory.bundled()
+    directory.register(CALLEE, callee)
+    async with live_app(directory) as live:
         started = (await live.http.post("/call/start", json={"phone": CALLEE})).json()
-        await live.carrier.wait_for(started["twilio_sid"], timeout=GUARD)
+        await until(callee.listening.is_set, what="the call to be live")
         answer = await live.post_twilio(
             f"/twilio/fallback?call_id={started['call_id']}",
             {
@@ -79,6 +104,8 @@ async def test_fallback_ends_politely_and_records_a_telephony_error(live_app: An
         unsigned = await live.post_twilio(
             f"/twilio/fallback?call_id={started['call_id']}", {"ErrorCode": "1"}, sign=False
         )
+        callee.release.set()
+        await live.carrier.wait_for(started["twilio_sid"], timeout=GUARD)
         stored = await _call(live, started["call_id"])
     assert answer.status_code == 200
     assert "<Hangup" in answer.text

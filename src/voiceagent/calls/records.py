@@ -195,21 +195,17 @@ async def complete_line(
         message.stages = _rounded(stages)
 
 
-async def record_llm_failure(
-    sessions: Sessions, *, call_id: str, from_state: str, error: str
-) -> None:
-    """The language model failed: the call ends after the fallback line (SPEC matrix)."""
+async def apply_stop(session: Any, row: CallRow, decision: Decision) -> None:
+    """Store a stop the funnel decided (see `funnel.STOPS`), inside the caller's transaction."""
     now = utcnow()
-    async with sessions() as session, session.begin():
-        row = await repo.get_call(session=session, call_id=call_id, lock=True)
-        assert row is not None
-        if row.state != State.END.value:
-            await _transition(session, row, State.END.value, None, now)
-        row.state = State.END.value
-        row.end_reason = EndReason.LLM_ERROR.value
-        row.outcome = None
+    await _transition(session, row, State.END.value, None, now)
+    row.state = State.END.value
+    row.progress = asdict(decision.progress)
+    row.end_reason = decision.end_reason.value if decision.end_reason else None
+    row.outcome = decision.outcome.value if decision.outcome else None
+    if decision.end_reason is EndReason.LLM_ERROR:
         row.status = "failed"
-        row.error = error[:2000]
+        row.ended_at = row.ended_at or now
 
 
 async def _transition(
@@ -257,3 +253,15 @@ def _remember(row: CallRow, learned: Learned) -> None:
 
 def _rounded(stages: dict[str, float]) -> dict[str, float]:
     return {name: round(ms, 3) for name, ms in stages.items()}
+
+
+async def stored_answer(sessions: Sessions, call_id: str, number: int) -> str | None:
+    """A turn's stored answer, once it is ready."""
+    async with sessions() as session:
+        row = await repo.get_turn(session=session, call_id=call_id, number=number)
+    return row.twiml if row is not None and row.status == "ready" else None
+
+
+async def stored_turn(sessions: Sessions, call_id: str, number: int) -> TurnRow | None:
+    async with sessions() as session:
+        return await repo.get_turn(session=session, call_id=call_id, number=number)

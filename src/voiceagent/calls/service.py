@@ -12,35 +12,24 @@ from voiceagent.calls import callbacks
 from voiceagent.calls.audio import AudioStore, AudioStream
 from voiceagent.calls.compliance import check_calling_hours
 from voiceagent.calls.context import Context
-from voiceagent.calls.turns import FINISHED, TurnRunner
+from voiceagent.calls.status import FINISHED, RANK
+from voiceagent.calls.turn.decide import Decider
+from voiceagent.calls.turn.gather import GatherTurns
+from voiceagent.calls.turn.job import Ask
 from voiceagent.db import repo
 from voiceagent.db.tables import CallRow, utcnow
 from voiceagent.errors import CallNotFound, CallRefused, TelephonyError
-from voiceagent.funnel import EndReason, State
+from voiceagent.funnel import Cause, EndReason, State
 from voiceagent.phone import mask_phone, parse_phone
-from voiceagent.providers.base import OutboundCall
-
-# Twilio's CallStatus -> ours. Terminal ones never change once stored.
-TWILIO_STATUS: dict[str, str] = {
-    "queued": "queued",
-    "initiated": "queued",
-    "ringing": "ringing",
-    "in-progress": "in_progress",
-    "answered": "in_progress",
-    "completed": "completed",
-    "busy": "busy",
-    "failed": "failed",
-    "no-answer": "no_answer",
-    "canceled": "canceled",
-}
-_RANK = {"queued": 0, "ringing": 1, "in_progress": 2}
+from voiceagent.providers.base import OutboundCall, StatusReport
 
 
 class CallService:
     def __init__(self, ctx: Context, audio: AudioStore | None = None) -> None:
         self.ctx = ctx
         self.audio = audio or AudioStore()
-        self.turns = TurnRunner(ctx, self.audio)
+        self.decider = Decider(ctx)
+        self.gather = GatherTurns(ctx, self.audio, self.decider)
 
     async def start_call(
         self, *, phone: str, lead: Mapping[str, Any], idempotency_key: str | None
@@ -117,18 +106,12 @@ class CallService:
             raise CallRefused("this Idempotency-Key was already used for a different number")
         return existing
 
-    async def answer_turn(
-        self,
-        *,
-        form: Mapping[str, str],
-        call_id: str | None,
-        turn: int | None,
-        wait: int,
-        started: float,
-    ) -> str:
-        return await self.turns.answer(
-            form=form, call_id=call_id, turn=turn, wait=wait, started=started
-        )
+    async def answer_turn(self, ask: Ask, *, wait: int = 0) -> str:
+        """One `<Gather>` turn: its TwiML, inside the webhook budget."""
+        return await self.gather.answer(ask, wait=wait)
+
+    async def aclose(self) -> None:
+        await self.gather.aclose()
 
     async def line_audio(self, audio_id: str) -> AudioStream | None:
         """The audio of one agent line; re-synthesised when another instance spoke it."""
@@ -149,21 +132,23 @@ class CallService:
         await stream.finish()
         return stream
 
-    async def record_dial(self, *, form: Mapping[str, str], call_id: str | None) -> str:
-        return await callbacks.record_dial(self.ctx, form=form, call_id=call_id)
+    async def record_dial(
+        self, *, call_id: str | None, sid: str, result: tuple[str, int | None] | None
+    ) -> str:
+        return await callbacks.record_dial(self.ctx, call_id=call_id, sid=sid, result=result)
 
-    async def answer_fallback(self, *, form: Mapping[str, str], call_id: str | None) -> str:
-        return await callbacks.answer_fallback(self.ctx, form=form, call_id=call_id)
+    async def answer_fallback(self, *, call_id: str | None, sid: str, error: str) -> str:
+        return await callbacks.answer_fallback(
+            self.ctx, self.decider, call_id=call_id, sid=sid, error=error
+        )
 
-    async def record_status(self, *, form: Mapping[str, str], call_id: str | None) -> None:
-        sid = form.get("CallSid", "")
-        twilio_status = form.get("CallStatus", "")
-        status = TWILIO_STATUS.get(twilio_status)
-        log = self.ctx.log.bind(call_id=call_id, call_sid=sid, call_status=twilio_status)
-        if status is None:
+    async def record_status(self, *, report: StatusReport | None, call_id: str | None) -> None:
+        log = self.ctx.log.bind(call_id=call_id, call_sid=report.sid if report else None)
+        if report is None:
             log.warning("status_unknown")
             return
-        sequence = int(form["SequenceNumber"]) if form.get("SequenceNumber", "").isdigit() else None
+        sid, status, sequence = report.sid, report.status, report.sequence
+        hung_up = False
         async with self.ctx.sessions() as session, session.begin():
             row = await repo.find_webhook_call(session=session, call_id=call_id, sid=sid, lock=True)
             if row is None:
@@ -174,10 +159,10 @@ class CallService:
                     log.info("status_out_of_order", sequence=sequence)
                     return
                 row.status_sequence = sequence
-            if row.status in FINISHED or _RANK.get(status, 3) < _RANK.get(row.status, 3):
+            if row.status in FINISHED or RANK.get(status, 3) < RANK.get(row.status, 3):
                 # A finished or transferred call never goes back (e.g. completed -> ringing).
                 if status in FINISHED and row.duration_seconds is None:
-                    row.duration_seconds = _duration(form)
+                    row.duration_seconds = report.duration_seconds
                 return
             row.status = status
             now = utcnow()
@@ -185,12 +170,15 @@ class CallService:
                 row.answered_at = row.answered_at or now
             if status in FINISHED:
                 row.ended_at = row.ended_at or now
-                row.duration_seconds = _duration(form)
+                row.duration_seconds = report.duration_seconds
                 if status == "failed" and row.end_reason is None:
                     row.end_reason = EndReason.TELEPHONY_ERROR.value
-                elif status == "completed" and row.state != State.END.value:
-                    row.end_reason = row.end_reason or EndReason.CALLER_HUNG_UP.value
+                # Hung up mid-funnel: the funnel's own stop, below, once this is stored.
+                hung_up = status == "completed" and row.state != State.END.value
+            call_id = row.id
             log.info("call_status", status=status)
+        if hung_up:
+            await self.decider.stop(Cause.CALLER_HUNG_UP, call_id=call_id, log=log)
 
     async def hang_up(self, call_id: str) -> CallRow:
         """An operator ends a live call: stored as ended first, so that the call's next webhook
@@ -207,6 +195,7 @@ class CallService:
             sid = row.twilio_sid
         log = self.ctx.log.bind(call_id=call_id, call_sid=sid)
         log.info("call_hung_up_by_operator")
+        await self.decider.stop(Cause.OPERATOR_HUNG_UP, call_id=call_id, log=log)
         if sid is not None:
             await self.ctx.providers.telephony.hang_up(sid)
         return await self.get_call(call_id)
@@ -221,8 +210,3 @@ class CallService:
     async def list_calls(self, *, limit: int, offset: int) -> tuple[Sequence[CallRow], int]:
         async with self.ctx.sessions() as session:
             return await repo.list_calls(session=session, limit=limit, offset=offset)
-
-
-def _duration(form: Mapping[str, str]) -> int | None:
-    value = form.get("CallDuration", "")
-    return int(value) if value.isdigit() else None

@@ -13,7 +13,7 @@ import httpx
 from rich.console import Console
 from rich.markup import escape
 
-from voiceagent.calls.turns import FINISHED
+from voiceagent.calls.status import FINISHED
 from voiceagent.phone import mask_phone
 from voiceagent.providers.base import Providers
 from voiceagent.settings import Settings

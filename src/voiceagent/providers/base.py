@@ -119,3 +119,50 @@ class Providers:
     classifier: Classifier
     speech: Speech | None = None  # None: TwiML <Say>
     intent_model: IntentModel | None = None  # None: the local classifier decides alone
+
+
+# What a carrier reports, in our own words. The Twilio webhooks and ConversationRelay messages
+# are parsed into these at the edge (`providers/twilio/`); the turn core never sees a form field.
+
+
+@dataclass(frozen=True, slots=True)
+class Pickup:
+    """The call connected: its first turn, before the caller has said anything."""
+
+
+@dataclass(frozen=True, slots=True)
+class Said:
+    """The caller's words, as the carrier's recogniser heard them."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Quiet:
+    """Nothing was said for `seconds` after the agent's line."""
+
+    seconds: float
+
+
+Input = Pickup | Said | Quiet
+
+
+@dataclass(frozen=True, slots=True)
+class StatusReport:
+    """The carrier's word on where a call is (queued … completed), in our status spelling."""
+
+    sid: str
+    status: str  # a `calls.status.CallStatus` value
+    sequence: int | None = None
+    duration_seconds: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionEnd:
+    """A streaming session is over: `ended` (we ended it), `completed` (the caller hung up),
+    or `failed` (the carrier could not run it)."""
+
+    sid: str
+    status: str
+    handoff: str = ""  # what we sent with `end`
+    error: str = ""

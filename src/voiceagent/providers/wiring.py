@@ -9,7 +9,7 @@ from voiceagent.intent.local import LocalClassifier
 from voiceagent.providers.base import IntentModel, LanguageModel, Providers, Speech
 from voiceagent.providers.scripted import ScriptedLanguage
 from voiceagent.providers.simulated.carrier import SimulatedCarrier
-from voiceagent.providers.twilio_voice import TwilioTelephony
+from voiceagent.providers.twilio.voice import TwilioTelephony
 from voiceagent.script.model import SalesScript
 from voiceagent.settings import Settings
 

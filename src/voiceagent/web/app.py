@@ -22,7 +22,7 @@ from voiceagent.calls.fixed_lines import fixed_sentences
 from voiceagent.calls.retention import run_daily
 from voiceagent.calls.service import CallService
 from voiceagent.calls.stale import run_periodically
-from voiceagent.calls.turns import BRIDGES
+from voiceagent.calls.turn.budget import BRIDGES
 from voiceagent.db.engine import create_engine, create_schema, create_sessions
 from voiceagent.errors import (
     CallNotFound,
@@ -124,7 +124,7 @@ def create_app(
                     await job
             if warming is not None:
                 warming.cancel()
-            await service.turns.aclose()
+            await service.aclose()
             for provider in (providers.speech, providers.language):
                 close = getattr(provider, "aclose", None)
                 if close is not None:

@@ -7,6 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 
+from voiceagent.calls.turn.job import Ask
+from voiceagent.providers.twilio import webhooks
 from voiceagent.text import utf8_safe
 from voiceagent.web.deps import Service
 from voiceagent.web.inputs import ascii_int
@@ -84,11 +86,17 @@ async def voice(
     turn: Annotated[int | None, Query(ge=0, le=10_000)] = None,
     wait: Annotated[int, Query(ge=0, le=100)] = 0,
 ) -> Response:
-    started: float = request.state.started
-    answer = await service.answer_turn(
-        form=form, call_id=call_id, turn=turn, wait=wait, started=started
+    settings = request.app.state.settings
+    ask = Ask(
+        call_id=call_id,
+        sid=webhooks.sid_of(form),
+        number=turn,
+        input=webhooks.turn_input(
+            form, number=turn, gather_timeout=float(settings.gather_timeout_seconds)
+        ),
+        started=request.state.started,
     )
-    return Response(answer, media_type=TWIML)
+    return Response(await service.answer_turn(ask, wait=wait), media_type=TWIML)
 
 
 @router.post(
@@ -102,7 +110,7 @@ async def call_status(
     service: Service,
     call_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
-    await service.record_status(form=form, call_id=call_id)
+    await service.record_status(report=webhooks.status_report(form), call_id=call_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -113,7 +121,10 @@ async def dial_result(
     call_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
     """The `<Dial action>` of a transfer: how the transferred leg ended."""
-    return Response(await service.record_dial(form=form, call_id=call_id), media_type=TWIML)
+    answer = await service.record_dial(
+        call_id=call_id, sid=webhooks.sid_of(form), result=webhooks.dial_result(form)
+    )
+    return Response(answer, media_type=TWIML)
 
 
 @router.post("/fallback", response_class=Response, summary="Twilio's FallbackUrl")
@@ -123,4 +134,7 @@ async def fallback(
     call_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
     """Twilio's FallbackUrl: the voice webhook failed; end the call politely."""
-    return Response(await service.answer_fallback(form=form, call_id=call_id), media_type=TWIML)
+    answer = await service.answer_fallback(
+        call_id=call_id, sid=webhooks.sid_of(form), error=webhooks.fallback_error(form)
+    )
+    return Response(answer, media_type=TWIML)

@@ -10,7 +10,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, StreamingResponse
 
-from voiceagent.calls.turns import FINISHED
+from voiceagent.calls.status import FINISHED
 from voiceagent.errors import CallNotFound, CallRefused
 from voiceagent.web.deps import Service
 from voiceagent.web.inputs import ascii_int

@@ -17,7 +17,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
-from voiceagent.calls.turns import FINISHED
+from voiceagent.calls.status import FINISHED
 from voiceagent.db.tables import utcnow
 from voiceagent.web.deps import Service
 from voiceagent.web.inputs import MAX_INT, ascii_int

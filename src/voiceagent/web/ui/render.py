@@ -10,7 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from voiceagent.calls.turns import FINISHED
+from voiceagent.calls.status import FINISHED
 from voiceagent.funnel import State
 from voiceagent.phone import mask_phone
 from voiceagent.web.ui import auth

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from voiceagent.calls.turns import FINISHED
+from voiceagent.calls.status import FINISHED
 from voiceagent.errors import CallNotFound, CallRefused
 from voiceagent.providers.simulated import HANG_UP, Reply
 from voiceagent.web.deps import Service

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from fastapi import HTTPException, status
 
-from voiceagent.calls.turns import FINISHED
+from voiceagent.calls.status import FINISHED
 from voiceagent.db.engine import Sessions
 from voiceagent.db.tables import MessageRow
 from voiceagent.web.ui import queries

@@ -1,0 +1,1 @@
+"""Twilio: the voice REST API, its webhooks and TwiML, and ConversationRelay's messages."""
