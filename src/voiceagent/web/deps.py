@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 
+from voiceagent.calls.access import Revocations
 from voiceagent.calls.dashboard import Dashboard
 from voiceagent.calls.service import CallService
 from voiceagent.settings import Settings
@@ -20,6 +21,10 @@ def get_service(request: Request) -> CallService:
 
 def get_dashboard(request: Request) -> Dashboard:
     return Dashboard(get_service(request).ctx)
+
+
+def get_revocations(request: Request) -> Revocations:
+    return Revocations(get_service(request).ctx)
 
 
 def get_settings_dep(request: Request) -> Settings:
