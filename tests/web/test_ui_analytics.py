@@ -12,18 +12,19 @@ from typing import Any
 import pytest
 from tests.web.test_ui_calls import NOW, seed_calls
 
+from voiceagent.db import analytics_repo
+from voiceagent.db.dashboard_repo import STATUSES, CallFilter
 from voiceagent.db.engine import create_engine, create_sessions
-from voiceagent.web.ui import charts, queries, stats
-from voiceagent.web.ui.queries import CallFilter
+from voiceagent.web.ui import charts
 
 PERSONAS = ("+14155550101", "+14155550102", "+14155550103", "+14155550109", "+14155550104")
 
 
-async def figures(url: str, flt: CallFilter) -> stats.Analytics:
+async def figures(url: str, flt: CallFilter) -> analytics_repo.Analytics:
     engine = create_engine(url)
     try:
         async with create_sessions(engine)() as session:
-            return await stats.analytics(session=session, flt=flt)
+            return await analytics_repo.analytics(session=session, flt=flt)
     finally:
         await engine.dispose()
 
@@ -119,8 +120,8 @@ def test_charts_describe_their_numbers_and_escape_labels() -> None:
 
 
 def test_percentiles_interpolate() -> None:
-    assert stats.percentiles([10.0, 20.0, 30.0, 40.0]) == (25.0, pytest.approx(37.0))
-    assert stats.percentiles([5.0]) == (5.0, 5.0)
+    assert analytics_repo.percentiles([10.0, 20.0, 30.0, 40.0]) == (25.0, pytest.approx(37.0))
+    assert analytics_repo.percentiles([5.0]) == (5.0, 5.0)
 
 
 def _texts_outside_the_frame(svg: str) -> list[str]:
@@ -151,7 +152,7 @@ def test_chart_labels_and_axis_values_are_drawn_whole() -> None:
         charts.bars("reasons", "Calls by end reason", reasons),
         charts.lines("latency", "Turn latency", days, {"p50": latency["p50"]}, " ms"),
         charts.lines("latency90", "Turn latency", days, latency, " ms"),
-        charts.stacked_days("status", "Calls per day", stacked, list(queries.STATUSES)),
+        charts.stacked_days("status", "Calls per day", stacked, list(STATUSES)),
     ]
     for svg in charts_drawn:
         assert _texts_outside_the_frame(svg) == [], svg

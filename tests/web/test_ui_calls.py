@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from voiceagent.calls.dashboard import CallFilter
 from voiceagent.db.engine import create_engine, create_sessions
 from voiceagent.db.tables import CallRow, MessageRow
 from voiceagent.web.ui.calls import CSV_COLUMNS, EXPORT_BATCH, PAGE_SIZE
-from voiceagent.web.ui.queries import CallFilter
 
 BUYER, SCEPTIC, NOT_INTERESTED, BUSY = (
     "+14155550101",

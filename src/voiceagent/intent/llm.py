@@ -20,7 +20,7 @@ from openai import AsyncOpenAI
 
 from voiceagent.errors import LanguageError
 from voiceagent.funnel.states import Intent, State
-from voiceagent.providers.prompts import MODEL_INTENTS, intent_prompt
+from voiceagent.intent.prompt import MODEL_INTENTS, intent_prompt
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 

@@ -1,5 +1,5 @@
 """The JSON API: start calls, list and read them. Thin: every route is one call into the service
-(or, for the filtered list, into the dashboard's own queries)."""
+(or, for the filtered list, into the dashboard's reads)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from fastapi import APIRouter, Depends, Header, Query, status
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
+from voiceagent.calls.dashboard import END_REASONS, OUTCOMES, STATES, STATUSES, CallFilter
 from voiceagent.errors import InvalidPhoneNumber
 from voiceagent.phone import parse_phone
-from voiceagent.web.deps import Authorized, Service
+from voiceagent.web.deps import Authorized, Reads, Service
 from voiceagent.web.inputs import phone_at
 from voiceagent.web.limits import limit_call_starts
 from voiceagent.web.schemas import (
@@ -24,8 +25,6 @@ from voiceagent.web.schemas import (
     Problem,
     StartCall,
 )
-from voiceagent.web.ui import queries
-from voiceagent.web.ui.queries import END_REASONS, OUTCOMES, STATES, STATUSES, CallFilter
 
 router = APIRouter(dependencies=[Authorized])
 
@@ -121,10 +120,8 @@ async def start_call(
 
 
 @router.get("/calls", summary="List calls, newest first, filtered")
-async def list_calls(service: Service, params: Annotated[CallQuery, Query()]) -> CallList:
-    rows, total = await queries.find_calls(
-        sessions=service.ctx.sessions, flt=params.filter(), limit=params.limit, offset=params.offset
-    )
+async def list_calls(reads: Reads, params: Annotated[CallQuery, Query()]) -> CallList:
+    rows, total = await reads.find_calls(params.filter(), limit=params.limit, offset=params.offset)
     return CallList(calls=[CallSummary.of(row) for row in rows], total=total)
 
 

@@ -7,6 +7,8 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 
+from voiceagent.calls.access import Revocations
+from voiceagent.calls.dashboard import Dashboard
 from voiceagent.calls.service import CallService
 from voiceagent.settings import Settings
 from voiceagent.web.limits import credential_wait, note_credential, too_many_failures
@@ -15,6 +17,14 @@ from voiceagent.web.limits import credential_wait, note_credential, too_many_fai
 def get_service(request: Request) -> CallService:
     service: CallService = request.app.state.service
     return service
+
+
+def get_dashboard(request: Request) -> Dashboard:
+    return Dashboard(get_service(request).ctx)
+
+
+def get_revocations(request: Request) -> Revocations:
+    return Revocations(get_service(request).ctx)
 
 
 def get_settings_dep(request: Request) -> Settings:
@@ -46,5 +56,6 @@ def require_token(request: Request) -> None:
 
 
 Service = Annotated[CallService, Depends(get_service)]
+Reads = Annotated[Dashboard, Depends(get_dashboard)]
 AppSettings = Annotated[Settings, Depends(get_settings_dep)]
 Authorized = Depends(require_token)

@@ -5,10 +5,10 @@
 | `calls.py` | the calls table (filters, paging, CSV) and one call's page (JSON download) |
 | `live.py` | the self-refreshing active-calls table; a call's transcript as server-sent events |
 | `simulator.py`, `desk.py` | test calls on the simulated carrier, the callee played from the page |
-| `analytics.py`, `stats.py`, `charts.py` | KPIs, funnel, breakdowns, series; SVG drawn here |
+| `analytics.py`, `charts.py` | KPIs, funnel, breakdowns, per-day series; SVG drawn here |
 | `dnc.py` | the do-not-call list: list, add, remove, import |
 | `login.py`, `auth.py` | API_TOKEN login, session cookie, CSRF |
-| `queries.py` | the reads the pages need; `render.py` templates and formatting |
+| `render.py` | templates and formatting; the reads are `calls/dashboard.py`'s (SQL in `db/`) |
 
 Templates are in `web/templates`, static files (htmx vendored) in `web/static`.
 """

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from voiceagent.db.tables import utcnow
-from voiceagent.web.deps import Service
-from voiceagent.web.ui import charts, queries, stats
+from voiceagent.calls.dashboard import STATUSES, CallFilter
+from voiceagent.web.deps import Reads
+from voiceagent.web.ui import charts
 from voiceagent.web.ui.auth import Operator
-from voiceagent.web.ui.queries import CallFilter
 from voiceagent.web.ui.render import fmt_pct, page
 
 router = APIRouter(dependencies=[Operator])
@@ -23,15 +22,14 @@ def _counted(rows: list[tuple[str, int]], none: str) -> list[tuple[str, int, str
 
 
 @router.get("/ui/analytics", response_class=HTMLResponse)
-async def analytics_page(request: Request, service: Service) -> HTMLResponse:
-    today = utcnow().date()
+async def analytics_page(request: Request, reads: Reads) -> HTMLResponse:
+    today = datetime.now(UTC).date()
     asked = CallFilter.from_query(request.query_params)
     # Only the range and test/live apply here; the funnel is about every call in the range.
     flt = CallFilter(kind=asked.kind).with_range(
         asked.since or today - timedelta(days=DEFAULT_DAYS - 1), asked.until or today
     )
-    async with service.ctx.sessions() as session:
-        figures = await stats.analytics(session=session, flt=flt)
+    figures = await reads.analytics(flt)
     funnel_rows = [
         (
             step.state,
@@ -40,7 +38,7 @@ async def analytics_page(request: Request, service: Service) -> HTMLResponse:
         )
         for step in figures.funnel
     ]
-    statuses = [s for s in queries.STATUSES if any(s in c for _, c in figures.status_by_day)]
+    statuses = [s for s in STATUSES if any(s in c for _, c in figures.status_by_day)]
     latency_days = [d.day for d in figures.latency_by_day]
     values = {
         "title": "Analytics",

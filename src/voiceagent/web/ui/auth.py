@@ -26,8 +26,8 @@ from urllib.parse import quote
 
 from fastapi import Depends, HTTPException, Request, Response, status
 
-from voiceagent.db import repo
 from voiceagent.settings import Settings
+from voiceagent.web.deps import get_revocations
 from voiceagent.web.inputs import ascii_int
 from voiceagent.web.limits import credential_wait, note_credential, too_many_failures
 
@@ -103,10 +103,7 @@ async def _live_session(request: Request, expected: str) -> bool:
     parsed = parse_session(expected, request.cookies.get(SESSION_COOKIE, ""))
     if parsed is None:
         return False
-    async with request.app.state.service.ctx.sessions() as session:
-        if await repo.is_session_revoked(session=session, session_id=parsed[0]):
-            return False
-    return True
+    return not await get_revocations(request).is_revoked(parsed[0])
 
 
 async def require_operator(request: Request) -> None:
@@ -149,12 +146,9 @@ async def revoke(request: Request) -> None:
     if parsed is None:
         return
     session_id, expires = parsed
-    async with request.app.state.service.ctx.sessions() as session, session.begin():
-        await repo.revoke_session(
-            session=session,
-            session_id=session_id,
-            expires_at=datetime.fromtimestamp(expires, UTC),
-        )
+    await get_revocations(request).revoke(
+        session_id, expires_at=datetime.fromtimestamp(expires, UTC)
+    )
 
 
 def _nonce(request: Request) -> str:

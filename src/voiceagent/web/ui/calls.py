@@ -10,14 +10,21 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, StreamingResponse
 
+from voiceagent.calls.dashboard import (
+    END_REASONS,
+    OUTCOMES,
+    STATES,
+    STATUSES,
+    CallFilter,
+    CallLine,
+    Snapshot,
+)
 from voiceagent.calls.status import FINISHED
 from voiceagent.errors import CallNotFound, CallRefused
-from voiceagent.web.deps import Service
+from voiceagent.web.deps import Reads, Service
 from voiceagent.web.inputs import ascii_int
 from voiceagent.web.schemas import CallDetail
-from voiceagent.web.ui import queries
 from voiceagent.web.ui.auth import CsrfChecked, Operator
-from voiceagent.web.ui.queries import CallFilter, CallLine, Snapshot
 from voiceagent.web.ui.render import page
 
 router = APIRouter(dependencies=[Operator])
@@ -45,13 +52,10 @@ def page_number(raw: str | None) -> int:
 
 
 @router.get("/", response_class=HTMLResponse)
-async def calls_page(request: Request, service: Service) -> HTMLResponse:
+async def calls_page(request: Request, reads: Reads) -> HTMLResponse:
     flt = CallFilter.from_query(request.query_params)
     number = page_number(request.query_params.get("page"))
-    async with service.ctx.sessions() as session:
-        lines, total = await queries.list_calls(
-            session=session, flt=flt, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE
-        )
+    lines, total = await reads.calls(flt, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
     values = {
         "title": "Calls",
         "flt": flt,
@@ -62,10 +66,10 @@ async def calls_page(request: Request, service: Service) -> HTMLResponse:
         "last": (number - 1) * PAGE_SIZE + len(lines),
         "has_next": number * PAGE_SIZE < total,
         "choices": {
-            "status": queries.STATUSES,
-            "outcome": queries.OUTCOMES,
-            "end_reason": queries.END_REASONS,
-            "state": queries.STATES,
+            "status": STATUSES,
+            "outcome": OUTCOMES,
+            "end_reason": END_REASONS,
+            "state": STATES,
         },
     }
     return page(request, "calls.html", values)
@@ -90,7 +94,7 @@ def _csv_line(line: CallLine) -> list[str]:
 
 
 @router.get("/ui/calls.csv")
-async def calls_csv(request: Request, service: Service) -> StreamingResponse:
+async def calls_csv(request: Request, reads: Reads) -> StreamingResponse:
     flt = CallFilter.from_query(request.query_params)
 
     async def rows() -> AsyncIterator[str]:
@@ -99,10 +103,7 @@ async def calls_csv(request: Request, service: Service) -> StreamingResponse:
         writer.writerow(CSV_COLUMNS)
         after = None
         while True:
-            async with service.ctx.sessions() as session:
-                batch = await queries.list_calls_batch(
-                    session=session, flt=flt, after=after, size=EXPORT_BATCH
-                )
+            batch = await reads.calls_batch(flt, after=after, size=EXPORT_BATCH)
             writer.writerows(_csv_line(line) for line in batch)
             yield buffer.getvalue()
             buffer.seek(0)

@@ -14,10 +14,9 @@ from typing import Any
 
 from fastapi import Request
 
+from voiceagent.calls.dashboard import Dashboard
 from voiceagent.calls.service import CallService
-from voiceagent.db.tables import CallRow
 from voiceagent.providers.simulated import HANG_UP, AnswerMode, Reply, SimulatedCarrier
-from voiceagent.web.ui.queries import blocked_among
 
 # 555-01xx numbers are reserved for fiction; 0101-0110 belong to the bundled personas.
 NUMBER_POOL = tuple(f"+1415555{n:04d}" for n in range(150, 200))
@@ -65,7 +64,8 @@ class SimulatorDesk:
     def has(self, call_id: str) -> bool:
         return call_id in self._calls
 
-    async def start(self, service: CallService, lead: Mapping[str, Any]) -> CallRow:
+    async def start(self, service: CallService, lead: Mapping[str, Any]) -> str:
+        """Place a test call to a free simulator number; its call id."""
         # The lock keeps two browsers from taking the same number between check and dial.
         async with self._lock:
             number = await self._free_number(service)
@@ -82,7 +82,7 @@ class SimulatorDesk:
         watcher = asyncio.create_task(self._release_when_over(call.id, call.twilio_sid))
         self._watchers.add(watcher)
         watcher.add_done_callback(self._watchers.discard)
-        return call
+        return call.id
 
     def reply(self, call_id: str, reply: Reply) -> bool:
         entry = self._calls.get(call_id)
@@ -93,8 +93,7 @@ class SimulatorDesk:
 
     async def _free_number(self, service: CallService) -> str:
         in_use = {entry.number for entry in self._calls.values()}
-        async with service.ctx.sessions() as session:
-            blocked = await blocked_among(session=session, phones=NUMBER_POOL)
+        blocked = await Dashboard(service.ctx).blocked_among(NUMBER_POOL)
         for number in NUMBER_POOL:
             if number not in in_use and number not in blocked:
                 return number

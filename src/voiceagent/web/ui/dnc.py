@@ -8,11 +8,11 @@ from fastapi import APIRouter, Form, Request, UploadFile, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from voiceagent.calls import dnc
+from voiceagent.calls.dashboard import Dashboard
 from voiceagent.errors import InvalidPhoneNumber
 from voiceagent.phone import mask_phone
 from voiceagent.web.deps import Service
 from voiceagent.web.inputs import ascii_int
-from voiceagent.web.ui import queries
 from voiceagent.web.ui.auth import CsrfChecked, Operator
 from voiceagent.web.ui.calls import page_number
 from voiceagent.web.ui.render import page
@@ -55,10 +55,8 @@ async def _list_page(
 ) -> HTMLResponse:
     q = request.query_params.get("q", "").strip()[:32]
     number = page_number(request.query_params.get("page"))
-    async with service.ctx.sessions() as session:
-        rows, total = await queries.list_dnc(
-            session=session, q=q, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE
-        )
+    reads = Dashboard(service.ctx)
+    rows, total = await reads.dnc_entries(q=q, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
     values = {
         "title": "Do-not-call list",
         "rows": rows,

@@ -12,17 +12,16 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
 from voiceagent.calls.status import FINISHED
-from voiceagent.db.tables import utcnow
-from voiceagent.web.deps import Service
+from voiceagent.web.deps import Reads
 from voiceagent.web.inputs import MAX_INT, ascii_int
 from voiceagent.web.limits import client_key
-from voiceagent.web.ui import queries
 from voiceagent.web.ui.auth import Operator
 from voiceagent.web.ui.render import fragment, page
 from voiceagent.web.ui.streams import StreamHub, Watched
@@ -35,21 +34,19 @@ HEARTBEAT_SECONDS = 15.0
 MAX_STREAM_SECONDS = 300.0
 
 
-async def _active(service: Service) -> dict[str, object]:
-    now = utcnow()
-    async with service.ctx.sessions() as session:
-        lines = await queries.list_active(session=session, now=now)
-    return {"lines": lines, "updated": now}
+async def _active(reads: Reads) -> dict[str, object]:
+    now = datetime.now(UTC)
+    return {"lines": await reads.active(now=now), "updated": now}
 
 
 @router.get("/ui/live", response_class=HTMLResponse)
-async def live_page(request: Request, service: Service) -> HTMLResponse:
-    return page(request, "live.html", {"title": "Live", **await _active(service)})
+async def live_page(request: Request, reads: Reads) -> HTMLResponse:
+    return page(request, "live.html", {"title": "Live", **await _active(reads)})
 
 
 @router.get("/ui/live/active", response_class=HTMLResponse)
-async def active_rows(request: Request, service: Service) -> HTMLResponse:
-    return HTMLResponse(fragment(request, "_active.html", await _active(service)))
+async def active_rows(request: Request, reads: Reads) -> HTMLResponse:
+    return HTMLResponse(fragment(request, "_active.html", await _active(reads)))
 
 
 def sse(event: str, data: str, ident: int | None = None) -> str:
@@ -64,14 +61,14 @@ def sse(event: str, data: str, ident: int | None = None) -> str:
 async def call_stream(
     request: Request,
     call_id: str,
-    service: Service,
+    reads: Reads,
     after: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
     view: str = "call",
 ) -> StreamingResponse:
     simulator = view == "simulator"  # the panel then offers "start another test call"
     # The browser sends back the last id we sent; anything else it may send is ignored.
     start = max(after, ascii_int(request.headers.get("last-event-id")) or 0)
-    hub = _hub(request, service)
+    hub = _hub(request, reads)
     client = client_key(request)
     hub.admit(client)  # 429 past the cap, before anything is streamed
 
@@ -90,10 +87,10 @@ async def call_stream(
     )
 
 
-def _hub(request: Request, service: Service) -> StreamHub:
+def _hub(request: Request, reads: Reads) -> StreamHub:
     hub: StreamHub | None = getattr(request.app.state, "streams", None)
     if hub is None:
-        hub = request.app.state.streams = StreamHub(service.ctx.sessions)
+        hub = request.app.state.streams = StreamHub(reads)
     return hub
 
 

@@ -7,13 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from voiceagent.calls.dashboard import Snapshot
 from voiceagent.calls.status import FINISHED
 from voiceagent.errors import CallNotFound, CallRefused
 from voiceagent.providers.simulated import HANG_UP, Reply
 from voiceagent.web.deps import Service
 from voiceagent.web.ui.auth import CsrfChecked, Operator
 from voiceagent.web.ui.desk import NoFreeNumber, desk_for
-from voiceagent.web.ui.queries import Snapshot
 from voiceagent.web.ui.render import page
 
 router = APIRouter(dependencies=[Operator])
@@ -57,10 +57,10 @@ async def start_test_call(
     if lead_company.strip():
         lead["company"] = lead_company.strip()
     try:
-        call = await desk.start(service, lead)
+        call_id = await desk.start(service, lead)
     except (NoFreeNumber, CallRefused) as exc:
         return _start_page(request, str(exc), status.HTTP_409_CONFLICT)
-    return RedirectResponse(f"/ui/simulator/{call.id}", status.HTTP_303_SEE_OTHER)
+    return RedirectResponse(f"/ui/simulator/{call_id}", status.HTTP_303_SEE_OTHER)
 
 
 @router.get("/ui/simulator/{call_id}", response_class=HTMLResponse)

@@ -16,11 +16,9 @@ from dataclasses import dataclass, field
 
 from fastapi import HTTPException, status
 
+from voiceagent.calls.dashboard import Dashboard, Snapshot
 from voiceagent.calls.status import FINISHED
-from voiceagent.db.engine import Sessions
 from voiceagent.db.tables import MessageRow
-from voiceagent.web.ui import queries
-from voiceagent.web.ui.queries import Snapshot
 
 POLL_SECONDS = 0.4
 MAX_STREAMS_PER_CLIENT = 8  # a few tabs of call pages; a script opening hundreds gets 429
@@ -54,12 +52,12 @@ class Watched:
 class StreamHub:
     def __init__(
         self,
-        sessions: Sessions,
+        reads: Dashboard,
         *,
         poll_seconds: float = POLL_SECONDS,
         per_client: int = MAX_STREAMS_PER_CLIENT,
     ) -> None:
-        self.sessions, self.poll_seconds, self.per_client = sessions, poll_seconds, per_client
+        self.reads, self.poll_seconds, self.per_client = reads, poll_seconds, per_client
         self.calls: dict[str, Watched] = {}
         self.clients: dict[str, int] = {}
         self.polls = 0  # database polls made, all calls together
@@ -102,15 +100,12 @@ class StreamHub:
     async def _poll(self, watched: Watched) -> None:
         seq = 0
         while True:
-            async with self.sessions() as session:
-                snap = await queries.snapshot(session=session, call_id=watched.call_id)
-                new = await queries.messages_after(
-                    session=session, call_id=watched.call_id, seq=seq
-                )
+            update = await self.reads.poll(watched.call_id, after=seq)
             self.polls += 1
+            new = update.messages
             watched.messages.extend(new)
             seq = new[-1].seq if new else seq
-            watched.snap, watched.polled = snap, True
+            watched.snap, watched.polled = update.snapshot, True
             watched._notify()
             if watched.over:
                 return  # the last state stays for watchers still reading it

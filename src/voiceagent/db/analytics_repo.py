@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from voiceagent.db.dashboard_repo import CallFilter
 from voiceagent.db.tables import CallRow, MessageRow, TransitionRow
 from voiceagent.funnel import State
-from voiceagent.web.ui.queries import CallFilter
 
 CONVERTED = "converted"
 FUNNEL_STEPS = (*(s.value for s in State if s is not State.END), CONVERTED)

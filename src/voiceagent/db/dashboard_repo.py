@@ -1,7 +1,7 @@
 """The dashboard's reads: filtered and paged calls with their turn figures, live rows, DNC rows.
 
-Kept beside the pages rather than in `db/repo.py` because every query here exists for a screen;
-the service's own reads stay in the repository.
+Apart from `repo.py` because every query here exists for a screen (or the API's filtered list);
+the call service's own reads stay there. Callers own the session: `calls/dashboard.py` opens it.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Literal
 from urllib.parse import urlencode
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from voiceagent.db.tables import CallRow, DncRow, MessageRow, TransitionRow
 from voiceagent.errors import InvalidPhoneNumber
@@ -224,14 +224,13 @@ async def messages_after(*, session: AsyncSession, call_id: str, seq: int) -> Se
 
 
 async def find_calls(
-    *, sessions: async_sessionmaker[AsyncSession], flt: CallFilter, limit: int, offset: int
+    *, session: AsyncSession, flt: CallFilter, limit: int, offset: int
 ) -> tuple[Sequence[CallRow], int]:
     """The API's list: the dashboard's filters, newest first, without the table's figures."""
-    async with sessions() as session:
-        count = select(func.count()).select_from(CallRow).where(*flt.conditions())
-        total = (await session.execute(count)).scalar_one()
-        query = _filtered(flt).order_by(CallRow.created_at.desc(), CallRow.id).limit(limit)
-        return (await session.execute(query.offset(offset))).scalars().all(), total
+    count = select(func.count()).select_from(CallRow).where(*flt.conditions())
+    total = (await session.execute(count)).scalar_one()
+    query = _filtered(flt).order_by(CallRow.created_at.desc(), CallRow.id).limit(limit)
+    return (await session.execute(query.offset(offset))).scalars().all(), total
 
 
 async def list_dnc(
