@@ -6,7 +6,7 @@ import ipaddress
 import re
 from datetime import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -96,6 +96,14 @@ class Settings(BaseSettings):
     default_region: str = "US"  # of numbers written without + and a country code
     log_level: str = "INFO"
     log_format: str = "json"  # json | console
+    # How calls are carried: `gather` (the TwiML loop) or `relay` (Twilio ConversationRelay).
+    voice_transport: Literal["gather", "relay"] = "gather"
+    # ConversationRelay's own speech: Twilio runs it, so the pair must be one Twilio accepts
+    # (an invalid pair makes Twilio drop the call). Unset, ElevenLabs speaks ELEVENLABS_VOICE_ID.
+    relay_tts_provider: Literal["ElevenLabs", "Google", "Amazon"] = "ElevenLabs"
+    relay_voice: str | None = None
+    relay_transcription_provider: Literal["Deepgram", "Google"] = "Deepgram"
+    relay_language: str = "en-US"
 
     @field_validator(
         "twilio_account_sid",
@@ -103,6 +111,7 @@ class Settings(BaseSettings):
         "handoff_number",
         "openai_base_url",
         "elevenlabs_base_url",
+        "relay_voice",
         mode="before",
     )
     @classmethod
@@ -190,6 +199,33 @@ class Settings(BaseSettings):
             raise ValueError(f"real telephony needs all three Twilio settings; missing {missing}")
         return self
 
+    @field_validator("voice_transport", mode="before")
+    @classmethod
+    def _transport(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("relay_language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z]{2,3}-[A-Z]{2}", value):
+            raise ValueError("expected a BCP-47 language tag such as en-US")
+        return value
+
+    @model_validator(mode="after")
+    def _relay_voice_fits(self) -> Settings:
+        if self.voice_transport == "relay":
+            problem = relay_voice_problem(self.relay_tts_provider, self.relay_voice_name)
+            if problem:
+                raise ValueError(f"RELAY_VOICE: {problem}")
+        return self
+
+    @property
+    def relay_voice_name(self) -> str:
+        """The voice ConversationRelay speaks with (ELEVENLABS_VOICE_ID by default)."""
+        if self.relay_voice:
+            return self.relay_voice
+        return self.elevenlabs_voice_id if self.relay_tts_provider == "ElevenLabs" else ""
+
     @property
     def uses_twilio(self) -> bool:
         return self.twilio_account_sid is not None
@@ -201,6 +237,31 @@ class Settings(BaseSettings):
     @property
     def hours(self) -> CallingHours:
         return CallingHours.parse(self.calling_hours)
+
+
+# The voice names each ConversationRelay speech provider takes (Twilio's documented forms):
+# ElevenLabs `voiceId[-model][-speed_stability_similarity]`, Google `en-US-Journey-O`,
+# Amazon `Joanna-Neural` / `Matthew-Generative`.
+_RELAY_VOICES = {
+    "ElevenLabs": re.compile(
+        r"[A-Za-z0-9]{20}(?:-(?:flash_v2_5|turbo_v2_5|flash_v2|turbo_v2|multilingual_v2))?"
+        r"(?:-\d(?:\.\d+)?_\d(?:\.\d+)?_\d(?:\.\d+)?)?"
+    ),
+    "Google": re.compile(r"[a-z]{2,3}-[A-Z]{2}-[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*"),
+    "Amazon": re.compile(r"[A-Z][a-z]+(?:-(?:Neural|Generative|Standard|LongForm))?"),
+}
+
+
+def relay_voice_problem(provider: str, voice: str) -> str | None:
+    """Why Twilio would refuse this provider and voice, or None when they fit."""
+    if not voice:
+        return f"{provider} needs a voice name (set RELAY_VOICE)"
+    pattern = _RELAY_VOICES.get(provider)
+    if pattern is None:
+        return f"unknown speech provider {provider!r}"
+    if not pattern.fullmatch(voice):
+        return f"{voice!r} is not a {provider} voice name for ConversationRelay"
+    return None
 
 
 def get_settings(**overrides: Any) -> Settings:

@@ -47,5 +47,14 @@ class Context:
     def dial_url(self, call_id: str) -> str:
         return f"{self.settings.public_base_url}/twilio/dial?call_id={call_id}"
 
+    def relay_url(self) -> str:
+        """ConversationRelay's WebSocket: the public URL with https -> wss (http -> ws)."""
+        base = self.settings.public_base_url
+        scheme, rest = base.split("://", 1)
+        return f"{'wss' if scheme == 'https' else 'ws'}://{rest}/twilio/relay"
+
+    def relay_action_url(self, call_id: str) -> str:
+        return f"{self.settings.public_base_url}/twilio/relay/action?call_id={call_id}"
+
     def audio_url(self, audio_id: str) -> str:
         return f"{self.settings.public_base_url}/audio/{audio_id}.wav"

@@ -147,6 +147,7 @@ async def record_answer(
     audio_id: str | None,
     latency_ms: float,
     stages: dict[str, float],
+    interrupted: bool = False,
 ) -> bool:
     """Make a pending turn ready with its TwiML and store the agent's line (as known so far).
 
@@ -177,6 +178,7 @@ async def record_answer(
                 latency_ms=round(latency_ms, 3),
                 stages=_rounded(stages),
                 audio_id=audio_id,
+                interrupted=interrupted,
                 created_at=now,
             )
         )
@@ -265,3 +267,14 @@ async def stored_answer(sessions: Sessions, call_id: str, number: int) -> str | 
 async def stored_turn(sessions: Sessions, call_id: str, number: int) -> TurnRow | None:
     async with sessions() as session:
         return await repo.get_turn(session=session, call_id=call_id, number=number)
+
+
+async def interrupt_line(sessions: Sessions, *, call_id: str, heard: str) -> bool:
+    """The caller spoke over the agent's last line: store what they heard of it, flagged."""
+    async with sessions() as session, session.begin():
+        message = await repo.last_agent_message(session=session, call_id=call_id)
+        if message is None:
+            return False
+        message.text = heard.strip() or message.text
+        message.interrupted = True
+    return True

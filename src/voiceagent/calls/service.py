@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -16,12 +16,13 @@ from voiceagent.calls.status import FINISHED, RANK
 from voiceagent.calls.turn.decide import Decider
 from voiceagent.calls.turn.gather import GatherTurns
 from voiceagent.calls.turn.job import Ask
+from voiceagent.calls.turn.relay import RelayTurns, Send
 from voiceagent.db import repo
 from voiceagent.db.tables import CallRow, utcnow
 from voiceagent.errors import CallNotFound, CallRefused, TelephonyError
 from voiceagent.funnel import Cause, EndReason, State
 from voiceagent.phone import mask_phone, parse_phone
-from voiceagent.providers.base import OutboundCall, StatusReport
+from voiceagent.providers.base import OutboundCall, SessionEnd, StatusReport, StreamEvent
 
 
 class CallService:
@@ -30,6 +31,7 @@ class CallService:
         self.audio = audio or AudioStore()
         self.decider = Decider(ctx)
         self.gather = GatherTurns(ctx, self.audio, self.decider)
+        self.relay = RelayTurns(ctx, self.decider)
 
     async def start_call(
         self, *, phone: str, lead: Mapping[str, Any], idempotency_key: str | None
@@ -107,10 +109,21 @@ class CallService:
         return existing
 
     async def answer_turn(self, ask: Ask, *, wait: int = 0) -> str:
-        """One `<Gather>` turn: its TwiML, inside the webhook budget."""
+        """A voice webhook: on the relay transport the first one opens the session; every
+        other is a `<Gather>` turn, answered inside the webhook budget."""
+        if ask.number == 0 and self.ctx.settings.voice_transport == "relay":
+            return await self.relay.opening(ask)
         return await self.gather.answer(ask, wait=wait)
 
+    async def converse(self, events: AsyncIterator[StreamEvent], send: Send) -> None:
+        """A ConversationRelay session, from its setup until the socket closes."""
+        await self.relay.converse(events, send)
+
+    async def relay_ended(self, *, call_id: str | None, end: SessionEnd) -> str:
+        return await self.relay.ended(call_id=call_id, end=end)
+
     async def aclose(self) -> None:
+        await self.relay.aclose()
         await self.gather.aclose()
 
     async def line_audio(self, audio_id: str) -> AudioStream | None:

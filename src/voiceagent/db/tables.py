@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -157,6 +158,8 @@ class MessageRow(Base):
     stages: Mapped[dict[str, Any]] = mapped_column(default=dict)  # per-stage latency in ms
     # The unguessable id in the <Play> URL of this line's audio (Twilio fetches it unsigned).
     audio_id: Mapped[str | None] = mapped_column(String(40), unique=True, default=None)
+    # The caller spoke over this line (relay): `text` is what was heard before it was cut.
+    interrupted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -166,3 +166,47 @@ class SessionEnd:
     status: str
     handoff: str = ""  # what we sent with `end`
     error: str = ""
+
+
+# What a streaming session (ConversationRelay) reports while it runs, in our own words.
+
+
+@dataclass(frozen=True, slots=True)
+class SessionStart:
+    """The session is up: which call it carries (from the TwiML's own parameters)."""
+
+    sid: str
+    session_id: str
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Interrupted:
+    """The caller spoke over the agent: the line was cut after `heard`."""
+
+    heard: str
+    after_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Digit:
+    digit: str
+
+
+@dataclass(frozen=True, slots=True)
+class Speaking:
+    """Who is speaking now, as the carrier's speaker events say (`agent` done: `on` is False)."""
+
+    who: Literal["agent", "caller"]
+    on: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """The carrier reported an error, or sent something we cannot read."""
+
+    description: str
+    malformed: bool = False
+
+
+StreamEvent = SessionStart | Said | Interrupted | Digit | Speaking | Problem

@@ -174,6 +174,139 @@ class CheckedLanguage:
             async for scripted in self.fallback.stream_line(request):
                 yield scripted
 
+    def speaks_fixed(self, request: LineRequest) -> bool:
+        """True when the line is the script's own words (a goodbye, a transfer …)."""
+        return bool(self.fixed.intersection(request.lines))
+
+    async def stream_pieces(self, request: LineRequest) -> AsyncIterator[str]:
+        """The line in pieces, each said as soon as nothing in it can fail the check.
+
+        Tokens flow through while the sentence so far passes the check; from the first word
+        that fails it (a figure, a promise, a denial), the rest of the sentence is held until
+        it ends and is checked whole. A failing sentence is never spoken past its last safe
+        word: the first one is followed by the script's line, a later one ends the line.
+        """
+        if self.speaks_fixed(request) or not hasattr(self.model, "stream_tokens"):
+            async for piece in _joined(self._checked_sentences(request)):
+                yield piece
+            return
+        gate = _Gate(self.checker, request, max_sentences=getattr(self.model, "max_sentences", 2))
+        tokens = self.model.stream_tokens(request)
+        spoke = False
+        try:
+            async for token in tokens:
+                for piece in gate.feed(token):
+                    spoke = True
+                    yield piece
+                if gate.failed or gate.full:
+                    break
+            else:
+                for piece in gate.close():
+                    spoke = True
+                    yield piece
+        finally:
+            aclose = getattr(tokens, "aclose", None)
+            if aclose is not None:
+                await aclose()
+        if gate.failed:
+            self._log_failure(request, gate.index, gate.reason)
+        if gate.failed and gate.index == 0:
+            scripted = self.fallback.compose(request)
+            yield (" " + scripted) if spoke else scripted
+
+    async def _checked_sentences(self, request: LineRequest) -> AsyncIterator[str]:
+        async for sentence in self.stream_line(request):
+            yield sentence
+
+    def _log_failure(self, request: LineRequest, index: int, reason: str) -> None:
+        get_logger().warning(
+            "line_check_failed",
+            call_id=request.call_id,
+            turn=request.turn,
+            sentence_index=index,
+            reason=reason,
+        )
+
+
+class _Gate:
+    """Lets a model's tokens through while what they say cannot fail the check (see above)."""
+
+    _BOUNDARY = re.compile(r"(?<=[.!?])\s+")
+
+    def __init__(self, checker: LineChecker, request: LineRequest, *, max_sentences: int) -> None:
+        self.checker = checker
+        self.request = request
+        self.max_sentences = max_sentences
+        self.index = 0  # the sentence being written
+        self.sentence = ""  # its text so far
+        self.sent = 0  # how much of it was let through
+        self.holding = False  # a word in it failed: the rest waits for the sentence's end
+        self.failed = False
+        self.reason = ""
+        self.spoken = False  # anything let through at all (the next piece needs its space)
+
+    @property
+    def full(self) -> bool:
+        """A phone line is short: past `max_sentences` the rest is not said."""
+        return self.index >= self.max_sentences
+
+    def feed(self, token: str) -> list[str]:
+        out: list[str] = []
+        text = self.sentence + token
+        while (found := self._BOUNDARY.search(text, self.sent)) is not None:
+            last = self.index + 1 >= self.max_sentences
+            gap = "" if last else text[found.start() : found.end()]
+            out += self._finish(text[: found.start()], gap)
+            if self.failed or self.full:
+                return out
+            text = text[found.end() :]
+        self.sentence = text
+        out += self._flow()
+        return out
+
+    def close(self) -> list[str]:
+        return self._finish(self.sentence, "") if self.sentence.strip() else []
+
+    def _flow(self) -> list[str]:
+        """Let through the words of the sentence so far that cannot fail, up to a space."""
+        if self.holding:
+            return []
+        cut = max(self.sentence.rfind(" "), self.sentence.rfind("\n"))
+        if cut <= self.sent:
+            return []
+        candidate = self.sentence[:cut]
+        last_word = candidate.split()[-1] if candidate.split() else ""
+        # A figure is held until the word after it is known ("20" may become "20 percent").
+        risky = any(ch.isdigit() or ch in "$€£¥" for ch in last_word)
+        if risky or not self._passes(candidate):
+            self.holding = True
+            return []
+        piece, self.sent = self.sentence[self.sent : cut], cut
+        return [piece]
+
+    def _finish(self, sentence: str, gap: str) -> list[str]:
+        """The sentence is whole: check it, let the rest of it through, or stop."""
+        verdict = self.checker.check(sentence, self.request, self.index)
+        if not verdict.ok:
+            self.failed, self.reason = True, verdict.reason
+            return []
+        piece = sentence[self.sent :] + gap
+        self.index += 1
+        self.sentence, self.sent, self.holding = "", 0, False
+        return [piece] if piece else []
+
+    def _passes(self, partial: str) -> bool:
+        if self.index == 0 and Line.DISCLOSE_AI in self.request.lines:
+            return False  # the disclosure must say "AI": only the whole sentence can tell
+        return self.checker.check(partial, self.request, self.index).ok
+
+
+async def _joined(sentences: AsyncIterator[str]) -> AsyncIterator[str]:
+    first = True
+    async for sentence in sentences:
+        yield sentence if first else " " + sentence
+        first = False
+
 
 def _normalise(text: str) -> str:
     # "$49", "49 dollars" and "49%", "49 percent" are the same claim however they are written.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 import openai
 from openai import AsyncOpenAI
@@ -99,6 +99,54 @@ class OpenAILanguage:
         self._client = client.with_options(timeout=deadline_seconds, max_retries=max_retries)
 
     async def stream_line(self, request: LineRequest) -> AsyncIterator[str]:
+        splitter = SentenceSplitter()
+        said = 0
+        cut = False
+        deltas = self._deltas(request)
+        try:
+            async for text, finish in deltas:
+                cut = finish == "length"
+                for sentence in splitter.feed(text):
+                    yield sentence
+                    said += 1
+                    if said >= self.max_sentences:
+                        return
+        except LanguageError as exc:
+            if not said:
+                raise
+            # Words already spoken cannot be taken back: the line ends where it is.
+            get_logger().warning("llm_line_cut", call_id=request.call_id, error=str(exc))
+            return
+        finally:
+            await deltas.aclose()  # closes the HTTP stream: the rest is never generated
+        # A reply cut by the token limit ends mid-sentence: better unsaid than half said.
+        tail = splitter.flush() if not cut else ""
+        if tail and said < self.max_sentences:
+            yield tail
+            said += 1
+        if not said:
+            raise LanguageError("the model returned an empty line")
+
+    async def stream_tokens(self, request: LineRequest) -> AsyncIterator[str]:
+        """The model's words exactly as they stream, for a transport that speaks them as they
+        come. Raises LanguageError on failure, before or after the first token (the caller
+        decides what a cut line means), and when the token limit cut the reply mid-sentence."""
+        wrote = False
+        deltas = self._deltas(request)
+        try:
+            async for text, finish in deltas:
+                if text:
+                    wrote = True
+                    yield text
+                if finish == "length":
+                    raise LanguageError("the reply was cut by the token limit")
+        finally:
+            await deltas.aclose()
+        if not wrote:
+            raise LanguageError("the model returned an empty line")
+
+    async def _deltas(self, request: LineRequest) -> AsyncGenerator[tuple[str, str | None]]:
+        """(text, finish reason) as the model streams; every failure is a LanguageError."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.deadline_seconds
         prompt = line_prompt(self.script, request)
@@ -114,38 +162,19 @@ class OpenAILanguage:
                 )
         except (openai.OpenAIError, TimeoutError, ValueError) as exc:
             raise _translate(exc, self.deadline_seconds) from exc
-        splitter = SentenceSplitter()
-        said = 0
-        finish: str | None = None
         try:
-            while said < self.max_sentences:
+            while True:
                 try:
                     async with asyncio.timeout_at(deadline):
                         chunk = await anext(stream)
                 except StopAsyncIteration:
-                    break
-                except (openai.OpenAIError, TimeoutError, ValueError) as exc:
-                    if not said:
-                        raise _translate(exc, self.deadline_seconds) from exc
-                    # Words already spoken cannot be taken back: the line ends where it is.
-                    get_logger().warning("llm_line_cut", call_id=request.call_id, error=str(exc))
                     return
+                except (openai.OpenAIError, TimeoutError, ValueError) as exc:
+                    raise _translate(exc, self.deadline_seconds) from exc
                 if not chunk.choices:
                     continue
                 choice = chunk.choices[0]
-                finish = choice.finish_reason or finish
-                for sentence in splitter.feed(choice.delta.content or ""):
-                    yield sentence
-                    said += 1
-                    if said >= self.max_sentences:
-                        return
-            # A reply cut by the token limit ends mid-sentence: better unsaid than half said.
-            tail = splitter.flush() if finish != "length" else ""
-            if tail and said < self.max_sentences:
-                yield tail
-                said += 1
-            if not said:
-                raise LanguageError("the model returned an empty line")
+                yield choice.delta.content or "", choice.finish_reason
         finally:
             await stream.close()
 

@@ -48,6 +48,13 @@ class ScriptedLanguage:
         for sentence in sentences(self.compose(request)):
             yield sentence
 
+    async def stream_pieces(self, request: LineRequest) -> AsyncIterator[str]:
+        """The whole line as one piece: the script's words are known at once."""
+        yield self.compose(request)
+
+    def speaks_fixed(self, request: LineRequest) -> bool:
+        return True
+
     async def write_line(self, request: LineRequest) -> str:
         return self.compose(request)
 

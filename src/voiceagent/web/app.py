@@ -37,7 +37,7 @@ from voiceagent.providers.base import Providers
 from voiceagent.providers.scripted import ScriptedLanguage
 from voiceagent.script.model import SalesScript, load_script
 from voiceagent.settings import Settings
-from voiceagent.web import api, audio, dashboard, dnc_api, docs, twilio_hooks
+from voiceagent.web import api, audio, dashboard, dnc_api, docs, relay_ws, twilio_hooks
 from voiceagent.web.deps import Authorized
 from voiceagent.web.limits import BodySizeLimit, FailureThrottle, RateLimiter
 from voiceagent.web.responses import Utf8JSONResponse
@@ -200,6 +200,7 @@ def create_app(
 
     app.include_router(api.router)
     app.include_router(twilio_hooks.router)
+    app.include_router(relay_ws.router)
     app.include_router(audio.router)
     app.include_router(dnc_api.router)
     app.include_router(dashboard.router)

@@ -60,6 +60,7 @@ class Message(BaseModel):
     act: str | None = None  # caller messages: question:price, objection:call_later, answer, ...
     latency_ms: float | None
     stages: dict[str, float] = Field(default_factory=dict)
+    interrupted: bool = False  # agent lines the caller spoke over: `text` is what was heard
     created_at: datetime
 
 
@@ -144,6 +145,7 @@ class CallDetail(CallSummary):
                     act=m.act,
                     latency_ms=m.latency_ms,
                     stages=m.stages or {},
+                    interrupted=bool(m.interrupted),
                     created_at=m.created_at,
                 )
                 for m in row.messages

@@ -17,7 +17,13 @@ TWIML = "application/xml"
 # Twilio's forms are small, but a long speech or an add-on's JSON can push one past the generic
 # 64 KB cap, and a 413 to a voice webhook ends the call. These paths take up to 1 MB; once the
 # signature is checked (over every byte), each field is cut to MAX_FIELD_CHARS.
-WEBHOOK_PATHS = ("/twilio/voice", "/twilio/status", "/twilio/dial", "/twilio/fallback")
+WEBHOOK_PATHS = (
+    "/twilio/voice",
+    "/twilio/status",
+    "/twilio/dial",
+    "/twilio/fallback",
+    "/twilio/relay/action",
+)
 MAX_WEBHOOK_BYTES = 1024 * 1024
 MAX_FIELD_CHARS = 8 * 1024  # past anything the service reads (SpeechResult keeps 2000)
 

@@ -8,7 +8,7 @@ which the transport turns into the funnel's `Stopped(LANGUAGE_FAILED)` event.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 from voiceagent.calls.context import Context
@@ -39,7 +39,7 @@ async def first_sentence(ctx: Context, job: TurnJob) -> tuple[str, AsyncIterator
     return first, sentences
 
 
-async def pieces(ctx: Context, job: TurnJob) -> AsyncIterator[str]:
+async def pieces(ctx: Context, job: TurnJob) -> AsyncGenerator[str]:
     """The line in pieces safe to speak as soon as they come; joined, they are the line.
 
     Raises `LineFailed` only before the first piece; later failures end the line where it is.

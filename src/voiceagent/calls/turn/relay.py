@@ -1,0 +1,430 @@
+"""The ConversationRelay transport: Twilio hears and speaks, the service streams the words.
+
+A call's first webhook is answered with `<Connect><ConversationRelay>`: the opening line is the
+welcome greeting. Then one WebSocket carries the call: each prompt is a caller turn through the
+same core as the Gather loop (read, decide, store the decision, write the line, store it), and
+the line goes out token by token as the model writes it (the script's fixed lines as one
+message). ConversationRelay says nothing while the caller is quiet, so the session keeps its
+own silence timer. An ending line is followed by `end`; Twilio then fetches the `<Connect
+action>`, which transfers or hangs up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from voiceagent.calls import records
+from voiceagent.calls.context import Context
+from voiceagent.calls.status import FINISHED
+from voiceagent.calls.turn import line, replay
+from voiceagent.calls.turn.decide import Decider
+from voiceagent.calls.turn.job import Ask, TurnJob, ms_since
+from voiceagent.funnel import Cause, Decision, State, Then
+from voiceagent.providers.base import (
+    Digit,
+    Interrupted,
+    LineRequest,
+    Problem,
+    Quiet,
+    Said,
+    SessionEnd,
+    SessionStart,
+    Speaking,
+    StreamEvent,
+)
+from voiceagent.providers.twilio import relay as wire
+from voiceagent.providers.twilio import twiml
+
+Send = Callable[[str], Awaitable[None]]
+
+SPOKEN_CHARS_PER_SECOND = 15.0  # how long a line takes to say, when no speaker event tells us
+MAX_MALFORMED = 10  # in a row, as Twilio counts them: then the session is over
+
+
+@dataclass(frozen=True, slots=True)
+class _Silence:
+    generation: int
+
+
+@dataclass
+class _Line:
+    """The line being streamed (or last streamed) on a session."""
+
+    job: TurnJob
+    sent: list[str] = field(default_factory=list)
+    first_ms: float | None = None
+    stored: bool = False
+    interrupted: str | None = None  # what the caller heard of it, when they spoke over it
+
+
+class RelayTurns:
+    def __init__(self, ctx: Context, decider: Decider) -> None:
+        self.ctx = ctx
+        self.decider = decider
+        self._sessions: set[asyncio.Task[None]] = set()
+
+    async def opening(self, ask: Ask) -> str:
+        """The first webhook: the call's opening, decided and stored, as ConversationRelay's
+        welcome greeting; the TwiML is the turn's stored answer, so a retry gets the same."""
+        log = self.ctx.log.bind(call_id=ask.call_id, call_sid=ask.sid, turn=ask.number)
+        read = await self.decider.read(ask)
+        if read is None:
+            log.warning("unknown_call", detail="webhook for a call we did not place")
+            return twiml.hang_up()
+        log = log.bind(call_id=read.call.id)
+        if read.stored is not None:
+            return await self._stored(read.call.id, read.number)
+        if read.call.state == State.END or read.call.status in FINISHED:
+            log.warning("webhook_after_end", turn=read.number)
+            return twiml.hang_up()
+        job = await self.decider.decide(read, ask, audio_id="", log=log)
+        welcome = self.ctx.fallback.compose(job.request)  # the opening with its disclosures
+        settings = self.ctx.settings
+        answer = twiml.connect_relay(
+            twiml.Relay(
+                url=self.ctx.relay_url(),
+                action=self.ctx.relay_action_url(job.call_id),
+                welcome=welcome,
+                language=settings.relay_language,
+                tts_provider=settings.relay_tts_provider,
+                voice=settings.relay_voice_name,
+                transcription_provider=settings.relay_transcription_provider,
+                hints=self.ctx.hints,
+                parameters={"call_id": job.call_id},
+            )
+        )
+        try:
+            await job.stored()
+        except IntegrityError:
+            return await self._stored(read.call.id, read.number)
+        latency = ms_since(job.started)
+        stored = await records.record_answer(
+            self.ctx.sessions,
+            call_id=job.call_id,
+            number=job.number,
+            twiml=answer,
+            text=welcome,
+            state=job.decision.state.value,
+            audio_id=None,
+            latency_ms=latency,
+            stages={**job.stages, "webhook": latency},
+        )
+        if not stored:
+            return await self._stored(read.call.id, read.number)
+        return answer
+
+    async def _stored(self, call_id: str, number: int) -> str:
+        answer = await records.stored_answer(self.ctx.sessions, call_id, number)
+        if answer is None:
+            answer = await replay.watch(self.ctx, call_id, number)
+        return answer or twiml.hang_up()
+
+    async def converse(self, events: AsyncIterator[StreamEvent], send: Send) -> None:
+        """Run one session until Twilio closes it (or we end it and it is closed)."""
+        session = _Session(self, events, send)
+        task = asyncio.current_task()
+        if task is not None:
+            self._sessions.add(task)
+        try:
+            await session.run()
+        finally:
+            if task is not None:
+                self._sessions.discard(task)
+
+    async def ended(self, *, call_id: str | None, end: SessionEnd) -> str:
+        """The `<Connect action>`: what happens once the session is over."""
+        log = self.ctx.log.bind(call_id=call_id, call_sid=end.sid, session_status=end.status)
+        log.info("relay_session_ended")
+        if end.status == "completed":  # the caller hung up mid-session
+            await self.decider.stop(Cause.CALLER_HUNG_UP, call_id=call_id, sid=end.sid, log=log)
+            return twiml.hang_up()
+        if end.status == "failed":
+            log.error("relay_session_failed", error=end.error)
+            stopped = await self.decider.stop(
+                Cause.CARRIER_FAILED, call_id=call_id, sid=end.sid, error=end.error, log=log
+            )
+            if stopped is None:
+                return twiml.hang_up()
+            goodbye = self.ctx.fallback.compose(_goodbye_request(call_id, stopped))
+            return twiml.hang_up(twiml.Spoken(goodbye))
+        handoff = wire.handoff_of(end.handoff)
+        number = self.ctx.settings.handoff_number
+        if handoff.get("transfer") and number and call_id:
+            return twiml.dial(number, action=self.ctx.dial_url(call_id))
+        return twiml.hang_up()
+
+    async def aclose(self) -> None:
+        for task in list(self._sessions):
+            task.cancel()
+        if self._sessions:
+            await asyncio.wait(self._sessions, timeout=5)
+
+
+class _Session:
+    """One ConversationRelay WebSocket: events in order, one line streaming at a time."""
+
+    def __init__(self, turns: RelayTurns, events: AsyncIterator[StreamEvent], send: Send) -> None:
+        self.turns = turns
+        self.ctx = turns.ctx
+        self.decider = turns.decider
+        self.events = events
+        self.send = send
+        self.log: Any = self.ctx.log
+        self.call_id = ""
+        self.sid = ""
+        self.inbox: asyncio.Queue[StreamEvent | _Silence | None] = asyncio.Queue()
+        self.generation = 0  # silence timers armed so far: a stale one is ignored
+        self.timer: asyncio.TimerHandle | None = None
+        self.line: _Line | None = None
+        self.speaking: asyncio.Task[None] | None = None
+        self.over = False  # `end` was sent: nothing more is said
+        self.malformed = 0
+
+    async def run(self) -> None:
+        reader = asyncio.create_task(self._read())
+        try:
+            if not await self._start():
+                return
+            while (item := await self.inbox.get()) is not None:
+                await self._handle(item)
+        finally:
+            self._disarm()
+            reader.cancel()
+            await asyncio.gather(reader, return_exceptions=True)
+            if self.speaking is not None and not self.speaking.done():
+                self.speaking.cancel()
+                await asyncio.gather(self.speaking, return_exceptions=True)
+            await self._store_line()
+
+    async def _read(self) -> None:
+        try:
+            async for event in self.events:
+                await self.inbox.put(event)
+        finally:
+            await self.inbox.put(None)
+
+    async def _start(self) -> bool:
+        first = await self.inbox.get()
+        if not isinstance(first, SessionStart):
+            self.log.warning("relay_without_setup", got=type(first).__name__)
+            return False
+        self.call_id, self.sid = first.call_id, first.sid
+        self.log = self.ctx.log.bind(call_id=first.call_id, call_sid=first.sid)
+        read = await self.decider.read(Ask(first.call_id or None, first.sid, None, Quiet(0), 0.0))
+        if read is None:
+            self.log.warning("relay_for_unknown_call")
+            await self._end({"reason": "unknown_call"})
+            return False
+        if read.call.state == State.END or read.call.status in FINISHED:
+            self.log.warning("relay_after_end")
+            await self._end({"reason": "ended"})
+            return False
+        self.call_id = read.call.id
+        self.log.info("relay_session_started", session_id=first.session_id)
+        # The welcome greeting is being spoken: the caller's silence is counted from its end.
+        opening = next((m.text for m in reversed(read.history) if m.role == "agent"), "")
+        self._arm(self._speaking_seconds(opening))
+        return True
+
+    async def _handle(self, item: StreamEvent | _Silence) -> None:
+        if self.over:
+            return
+        match item:
+            case Said(text=text) if text:
+                self.malformed = 0
+                await self._turn(Said(text))
+            case _Silence(generation=generation) if generation == self.generation:
+                await self._turn(Quiet(float(self.ctx.settings.gather_timeout_seconds)))
+            case Interrupted(heard=heard):
+                await self._interrupted(heard)
+            case Speaking(who="agent", on=False):
+                if self.speaking is None or self.speaking.done():
+                    self._arm(0.0)
+            case Speaking(who="caller", on=True):
+                self._disarm()
+            case Digit(digit=digit):
+                self.log.info("relay_dtmf", digit=digit)
+            case Problem(description=description, malformed=True):
+                self.malformed += 1
+                self.log.warning("relay_message_dropped", problem=description)
+                if self.malformed >= MAX_MALFORMED:
+                    await self.inbox.put(None)
+            case Problem(description=description):
+                self.log.error("relay_error", error=description)
+
+    async def _turn(self, said: Said | Quiet) -> None:
+        """One caller turn: the line in flight stops, the core decides, the next line streams."""
+        self._disarm()
+        await self._stop_speaking()
+        ask = Ask(self.call_id, self.sid, None, said, time.perf_counter())
+        read = await self.decider.read(ask)
+        if read is None or read.call.state == State.END or read.call.status in FINISHED:
+            return
+        if read.stored is not None:  # cannot happen on one socket; never decide a turn twice
+            self.log.warning("relay_turn_already_stored", turn=read.number)
+            return
+        job = await self.decider.decide(read, ask, audio_id="", log=self.log)
+        self.line = _Line(job)
+        self.speaking = asyncio.create_task(self._speak(self.line))
+
+    async def _speak(self, current: _Line) -> None:
+        job = current.job
+        try:
+            if self._fixed(job):
+                await job.stored()
+                await self._say(current, self.ctx.fallback.compose(job.request), last=True)
+            else:
+                await self._stream(current)
+        except line.LineFailed as exc:
+            await self._language_failed(current, str(exc))
+            return
+        await self._store_line()
+        if job.decision.then is Then.LISTEN:
+            self._arm(self._speaking_seconds("".join(current.sent)))
+        else:
+            await self._end(self._handoff(job.decision))
+
+    async def _stream(self, current: _Line) -> None:
+        pieces = line.pieces(self.ctx, current.job)
+        try:
+            async for piece in pieces:
+                await current.job.stored()
+                await self._say(current, piece, last=False)
+        finally:
+            await pieces.aclose()
+        await self._say(current, "", last=True)
+
+    async def _say(self, current: _Line, token: str, *, last: bool) -> None:
+        if current.first_ms is None:
+            current.first_ms = ms_since(current.job.started)
+        await self.send(wire.text(token, last=last))
+        if token:
+            current.sent.append(token)
+        if last:
+            current.job.stages["relay_last_token"] = ms_since(current.job.started)
+
+    def _fixed(self, job: TurnJob) -> bool:
+        language: Any = self.ctx.language
+        speaks_fixed = getattr(language, "speaks_fixed", None)
+        return bool(speaks_fixed(job.request)) if speaks_fixed is not None else False
+
+    async def _language_failed(self, current: _Line, error: str) -> None:
+        job = current.job
+        self.log.error("llm_error", turn=job.number, error=error)
+        await job.stored()
+        stopped = await self.decider.stop(
+            Cause.LANGUAGE_FAILED, call_id=job.call_id, error=error, log=self.log
+        )
+        decision = stopped or job.decision
+        request = _goodbye_request(job.call_id, decision, job.request.lead)
+        await self._say(current, self.ctx.fallback.compose(request), last=True)
+        await self._store_line()
+        await self._end({"reason": "llm_error"})
+
+    async def _interrupted(self, heard: str) -> None:
+        current = self.line
+        if current is None:
+            return
+        await self._stop_speaking()
+        current.interrupted = heard
+        self.log.info("relay_interrupted", turn=current.job.number, heard_chars=len(heard))
+        if current.stored:
+            await records.interrupt_line(self.ctx.sessions, call_id=self.call_id, heard=heard)
+        else:
+            await self._store_line()
+
+    async def _stop_speaking(self) -> None:
+        if self.speaking is not None and not self.speaking.done():
+            self.speaking.cancel()
+            await asyncio.gather(self.speaking, return_exceptions=True)
+            await self._store_line()
+
+    async def _store_line(self) -> None:
+        """Store the line once: what was sent (or, interrupted, what the caller heard)."""
+        current = self.line
+        if current is None or current.stored or current.first_ms is None:
+            return
+        job = current.job
+        current.stored = True
+        job.stages["relay_first_token"] = current.first_ms
+        for stage in ("relay_first_token", "relay_last_token"):
+            if stage in job.stages:
+                self.ctx.metrics.stage_ms.labels(stage=stage).observe(job.stages[stage])
+        text = "".join(current.sent).strip()
+        if current.interrupted is not None and current.interrupted.strip():
+            text = current.interrupted.strip()
+        try:
+            await job.stored()
+            await records.record_answer(
+                self.ctx.sessions,
+                call_id=job.call_id,
+                number=job.number,
+                twiml="",
+                text=text,
+                state=job.decision.state.value,
+                audio_id=None,
+                latency_ms=current.first_ms,
+                stages=job.stages,
+                interrupted=current.interrupted is not None,
+            )
+        except Exception as exc:  # the line was said: a failed write is logged, never raised
+            self.log.error("relay_line_not_stored", turn=job.number, error=repr(exc))
+            return
+        self.log.info(
+            "turn",
+            turn=job.number,
+            state=job.decision.state.value,
+            intent=job.intent,
+            latency_ms=round(current.first_ms, 3),
+            transport="relay",
+        )
+
+    def _handoff(self, decision: Decision) -> dict[str, Any]:
+        return {
+            "call_id": self.call_id,
+            "end_reason": decision.end_reason.value if decision.end_reason else None,
+            "transfer": decision.then is Then.TRANSFER,
+        }
+
+    async def _end(self, handoff: dict[str, Any]) -> None:
+        self.over = True
+        self._disarm()
+        await self.send(wire.end(handoff))
+
+    def _arm(self, speaking: float) -> None:
+        """Start the silence timer: the line's speaking time, then the Gather timeout."""
+        self._disarm()
+        self.generation += 1
+        delay = speaking + float(self.ctx.settings.gather_timeout_seconds)
+        self.timer = asyncio.get_running_loop().call_later(
+            delay, self.inbox.put_nowait, _Silence(self.generation)
+        )
+
+    def _disarm(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        self.generation += 1
+
+    @staticmethod
+    def _speaking_seconds(text: str) -> float:
+        return len(text) / SPOKEN_CHARS_PER_SECOND
+
+
+def _goodbye_request(
+    call_id: str | None, decision: Decision, lead: Mapping[str, str] | None = None
+) -> LineRequest:
+    return LineRequest(
+        call_id=call_id or "unknown",
+        turn=10_000,
+        state=State.END,
+        lines=decision.lines,
+        end_reason=decision.end_reason,
+        lead=lead or {},
+    )
