@@ -186,7 +186,10 @@ class CheckedLanguage:
         it ends and is checked whole. A failing sentence is never spoken past its last safe
         word: the first one is followed by the script's line, a later one ends the line.
         """
-        if self.speaks_fixed(request) or not hasattr(self.model, "stream_tokens"):
+        if self.speaks_fixed(request):
+            yield self.fallback.compose(request)
+            return
+        if not hasattr(self.model, "stream_tokens"):
             async for piece in _joined(self._checked_sentences(request)):
                 yield piece
             return
