@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from voiceagent.errors import ConfigError
 from voiceagent.providers.base import (
     Digit,
     Interrupted,
@@ -19,7 +20,6 @@ from voiceagent.providers.base import (
 )
 from voiceagent.providers.twilio import relay as wire
 from voiceagent.providers.twilio import twiml, webhooks
-from voiceagent.errors import ConfigError
 from voiceagent.settings import get_settings
 
 
@@ -65,7 +65,8 @@ def test_dtmf_info_and_errors() -> None:
 @pytest.mark.parametrize("raw", ["not json", "[1, 2]", '{"type": "nonsense"}', "{" * 70_000])
 def test_malformed_messages_are_problems_not_crashes(raw: str) -> None:
     problem = wire.read(raw)
-    assert isinstance(problem, Problem) and problem.malformed
+    assert isinstance(problem, Problem)
+    assert problem.malformed
 
 
 @given(st.text(max_size=300))
@@ -95,7 +96,8 @@ def test_the_session_end_form_is_read_into_our_words() -> None:
     failed = webhooks.session_end(
         {"SessionStatus": "failed", "ErrorCode": "64105", "ErrorMessage": "socket ended"}
     )
-    assert failed.status == "failed" and "64105" in failed.error
+    assert failed.status == "failed"
+    assert "64105" in failed.error
     assert webhooks.session_end({"SessionStatus": "weird"}).status == "failed"
 
 

@@ -3,9 +3,8 @@ line check get through before their sentence is whole."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import re
+from collections.abc import AsyncIterator
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -57,7 +56,8 @@ async def test_clean_words_flow_as_they_come_and_join_to_the_line_exactly() -> N
 async def test_a_figure_the_script_never_states_is_never_said() -> None:
     got = await pieces(["We", " can", " save", " you", " 20", " percent", " today."])
     said = "".join(got)
-    assert "20" not in said and "percent" not in said
+    assert "20" not in said
+    assert "percent" not in said
     assert said.startswith("We can save you")
     # The first sentence failed: the script's own question follows what was said.
     assert "payroll" in said
