@@ -18,7 +18,7 @@ import httpx
 
 from voiceagent.providers.base import OutboundCall
 from voiceagent.providers.simulated import twiml
-from voiceagent.providers.simulated.callees import HANG_UP, Callee, HangUp
+from voiceagent.providers.simulated.callees import HANG_UP, Callee, HangUp, Over
 from voiceagent.providers.simulated.transcript import (
     CallEvent,
     CallTranscript,
@@ -283,6 +283,8 @@ class CallSession:
         if reply is HANG_UP:
             self._record(EventKind.HANGUP, "callee")
             return HANG_UP
+        if isinstance(reply, Over):  # a <Gather> cannot be talked over: it is a plain reply
+            reply = reply.text
         action = urljoin(document_url, gather.action or document_url)
         if reply is not None and reply.strip():
             self._record(EventKind.REPLY, reply, {"recognised": gather.speech})
