@@ -388,3 +388,32 @@ async def test_ten_malformed_messages_in_a_row_close_the_socket_with_1007(carrie
     assert action["SessionStatus"] == "failed"
     assert action["ErrorCode"] == "64107"
     assert len([e for e in transcript.errors if e.startswith("64107")]) == 10
+
+
+async def test_account_hang_up_closes_the_socket_and_reports_the_session(carrier, agent):
+    agent.action_twiml = "<Say>Not heard: the call is over.</Say>"
+    carrier.directory.register(CALLEE, ScriptedCallee([None] * 5))
+    outbound = OutboundCall(
+        to=CALLEE, from_=FROM, url=f"{agent.base}/twilio/voice", status_callback=None
+    )
+    sid = await carrier.place_call(outbound)
+    await until(lambda: agent.received, what="the setup message")
+    await carrier.hang_up(sid)
+    transcript = await carrier.wait_for(sid, timeout=GUARD)
+    await until(lambda: agent.close_codes, what="the carrier to close the socket")
+    (action,) = agent.actions
+    assert (action["SessionStatus"], action["CallStatus"]) == ("completed", "completed")
+    assert [e.text for e in events(transcript, EventKind.HANGUP)] == ["account"]
+    assert transcript.status == "completed"
+
+
+async def test_a_runaway_session_stops_at_the_round_trip_limit(agent):
+    agent.lines = [["Tell ", "me more."]]
+    limits = CallLimits(ring_seconds=0, relay_settle=0.05, max_round_trips=4)
+    async with SimulatedCarrier(TOKEN, limits=limits) as sim:
+        transcript = await call(sim, agent, ScriptedCallee(["More?"] * 50))
+    # One round trip is the voice webhook; the caller's turns take the rest.
+    assert agent.prompts() == ["More?"] * 3
+    assert any("gave up after 4 round trips" in error for error in transcript.errors)
+    assert [e.text for e in events(transcript, EventKind.HANGUP)] == ["carrier"]
+    assert agent.actions[0]["SessionStatus"] == "completed"
