@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import secrets
 import time
 from collections.abc import Callable, Mapping
@@ -23,6 +22,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 
 from voiceagent.providers.simulated import twiml
 from voiceagent.providers.simulated.callees import HANG_UP, Callee, Interjecting, Over, Reply
+from voiceagent.providers.simulated.relay_messages import InvalidMessage, parse_message
 from voiceagent.providers.simulated.transcript import CallTranscript, EventData, EventKind
 
 if TYPE_CHECKING:
@@ -39,7 +39,6 @@ CONNECT_TIMEOUT = 10.0  # seconds, as for a webhook's connection
 SessionStatus = Literal["ended", "completed", "failed"]
 # The X-Twilio-Signature of a URL signed with no parameters (the carrier's auth token).
 Sign = Callable[[str], str]
-_DIGITS = re.compile(r"^[0-9w#*]+$")
 
 
 class CallLine(Protocol):
@@ -86,10 +85,6 @@ class RelayOutcome:
             params["ErrorCode"] = self.error_code
             params["ErrorMessage"] = self.error_message or ""
         return params
-
-
-class _Invalid(ValueError):
-    """A message ConversationRelay would refuse (error 64107)."""
 
 
 @dataclass(slots=True)
@@ -284,8 +279,8 @@ class RelaySession:
         try:
             async for raw in self._ws:
                 try:
-                    message = _parse(raw)
-                except _Invalid as exc:
+                    message = parse_message(raw)
+                except InvalidMessage as exc:
                     self._malformed += 1
                     self._call.error(
                         f"{INVALID_MESSAGE} invalid relay message ({exc}): {raw!r:.200}"
@@ -442,54 +437,6 @@ class RelaySession:
         assert self._ws is not None
         async with self._send_lock:
             await self._ws.send(json.dumps(message))
-
-
-def _parse(raw: str | bytes) -> dict[str, Any]:
-    """A service message, checked as ConversationRelay checks it."""
-    if isinstance(raw, bytes):
-        raise _Invalid("a binary frame")
-    try:
-        message = json.loads(raw)
-    except json.JSONDecodeError:
-        raise _Invalid("not JSON") from None
-    if not isinstance(message, dict):
-        raise _Invalid("not a JSON object")
-    match message.get("type"):
-        case "text":
-            _require(message, "token", str)
-            _optional(message, "last", bool)
-        case "play":
-            _require(message, "source", str)
-            _optional(message, "loop", int)
-        case "sendDigits":
-            if not _DIGITS.match(_require(message, "digits", str)):
-                raise _Invalid("digits other than 0-9, w, # and *")
-        case "language":
-            _optional(message, "ttsLanguage", str)
-            _optional(message, "transcriptionLanguage", str)
-            if "ttsLanguage" not in message and "transcriptionLanguage" not in message:
-                raise _Invalid("a language message naming no language")
-        case "end":
-            _optional(message, "handoffData", str)
-        case other:
-            raise _Invalid(f"unknown type {other!r}")
-    return message
-
-
-def _require(message: Mapping[str, Any], name: str, kind: type) -> Any:
-    if name not in message:
-        raise _Invalid(f"no {name}")
-    _optional(message, name, kind)
-    return message[name]
-
-
-def _optional(message: Mapping[str, Any], name: str, kind: type) -> None:
-    value = message.get(name)
-    # bool is an int in Python; JSON keeps them apart, and so does ConversationRelay.
-    if value is not None and (
-        not isinstance(value, kind) or (kind is not bool and isinstance(value, bool))
-    ):
-        raise _Invalid(f"{name} is not a {kind.__name__}")
 
 
 def _ms(since: float, until: float) -> int:
