@@ -30,6 +30,7 @@ from voiceagent.providers.simulated import (
     CallLimits,
     CallTranscript,
     EventKind,
+    Over,
     PersonaError,
     Reply,
     ScriptedCallee,
@@ -501,3 +502,54 @@ async def test_duplicate_rate_sends_a_webhook_twice_at_once() -> None:
     webhooks = [e for e in transcript.events if e.kind is EventKind.WEBHOOK]
     assert len(seen) == 2
     assert [bool(e.data.get("duplicate")) for e in webhooks] == [True, False]
+
+
+def test_persona_marks_a_barge_in_with_over(tmp_path):
+    path = tmp_path / "barger.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "name": "barger",
+                "number": "+14155550177",
+                "description": "Talks over the pitch.",
+                "replies": ["Sure.", {"over": "Stop, take me off your list."}, None],
+                "expect": {"status": "completed", "end_reason": "caller_dnc"},
+            }
+        )
+    )
+    callee = load_persona(path).callee()
+    assert not callee.interjects()
+    assert asyncio.run(callee.reply([])) == "Sure."
+    assert callee.interjects()
+    assert asyncio.run(callee.reply([])) == Over("Stop, take me off your list.")
+    assert asyncio.run(callee.reply([])) is None
+
+
+@pytest.mark.parametrize("bad", [{"over": ""}, {"over": "x", "loudly": True}, {"under": "x"}])
+def test_persona_over_reply_is_validated(tmp_path, bad):
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "name": "bad",
+                "number": "+14155550178",
+                "description": "Broken.",
+                "replies": [bad],
+                "expect": {"status": "completed", "end_reason": None},
+            }
+        )
+    )
+    with pytest.raises(PersonaError, match=r"replies\.0"):
+        load_persona(path)
+
+
+async def test_over_reply_on_gather_is_an_ordinary_reply(carrier, app):
+    app.routes["/voice"] = lambda p: (
+        '<Gather input="speech" action="/next"><Say>Shall I go on?</Say></Gather>'
+    )
+    app.routes["/next"] = lambda p: "<Hangup/>"
+    callee = ScriptedCallee([Over("No, stop.")])
+    carrier.directory.register(CALLEE, callee)
+    transcript = await run_call(carrier, app)
+    assert app.hits("/next")[0].params["SpeechResult"] == "No, stop."
+    assert ("callee", "No, stop.") in transcript.conversation()

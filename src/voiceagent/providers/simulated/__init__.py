@@ -8,6 +8,8 @@ from voiceagent.providers.simulated.callees import (
     AnswerMode,
     Callee,
     HangUp,
+    Interjecting,
+    Over,
     Reply,
     ScriptedCallee,
 )
@@ -34,7 +36,9 @@ __all__ = [
     "EventKind",
     "Expectation",
     "HangUp",
+    "Interjecting",
     "Observer",
+    "Over",
     "Persona",
     "PersonaError",
     "Reply",

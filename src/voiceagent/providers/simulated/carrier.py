@@ -66,6 +66,7 @@ class SimulatedCarrier:
             send=self._send,
             account_sid=self.account_sid,
             limits=self._limits,
+            sign=self._sign_without_parameters,
             observer=self._observer,
         )
         # The call runs on after we return, as a real one does once Twilio has queued it.
@@ -85,6 +86,10 @@ class SimulatedCarrier:
 
     def verify_signature(self, url: str, params: Mapping[str, str], signature: str) -> bool:
         return bool(self._validator.validate(url, dict(params), signature))
+
+    def _sign_without_parameters(self, url: str) -> str:
+        # A ConversationRelay upgrade is signed over the WebSocket URL with no parameters.
+        return str(self._validator.compute_signature(url, {}))
 
     def transcript(self, sid: str) -> CallTranscript:
         """The call so far (or in full, once it is over)."""

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
 from voiceagent.errors import ConfigError
 from voiceagent.funnel.states import EndReason, Outcome
-from voiceagent.providers.simulated.callees import AnswerMode, Callee, ScriptedCallee
+from voiceagent.providers.simulated.callees import AnswerMode, Callee, Over, ScriptedCallee
 
 # The service's stored call statuses (SPEC "Spellings") that a finished call can be left in.
 FinalStatus = Literal["completed", "transferred", "failed", "busy", "no_answer", "canceled"]
@@ -38,6 +38,17 @@ class Expectation(BaseModel):
     outcome: Outcome | None = None
 
 
+ReplyText = Annotated[str, StringConstraints(min_length=1)]
+
+
+class OverReply(BaseModel):
+    """`- over: "Stop, take me off your list."`: said over the agent's line (a barge-in)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    over: ReplyText
+
+
 class Persona(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -46,14 +57,17 @@ class Persona(BaseModel):
     description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
     answers: AnswerMode = "answer"
     # One per <Gather>, in order; null is silence. When they run out the persona hangs up.
-    replies: tuple[Annotated[str, StringConstraints(min_length=1)] | None, ...] = ()
+    # `{over: words}` talks over the agent's line instead of answering after it (ConversationRelay
+    # interrupts that line; on <Gather> the words are an ordinary reply).
+    replies: tuple[ReplyText | OverReply | None, ...] = ()
     expect: Expectation
     # Used instead of `expect` when the service has no HANDOFF_NUMBER to transfer to.
     expect_without_handoff: Expectation | None = None
 
     def callee(self) -> ScriptedCallee:
         """A fresh callee for one call (each call starts at the first reply)."""
-        return ScriptedCallee(self.replies, answers=self.answers)
+        replies = [Over(r.over) if isinstance(r, OverReply) else r for r in self.replies]
+        return ScriptedCallee(replies, answers=self.answers)
 
     def expectation(self, *, handoff_configured: bool) -> Expectation:
         if not handoff_configured and self.expect_without_handoff is not None:

@@ -12,13 +12,15 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from typing import Literal
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
 
 from voiceagent.providers.base import OutboundCall
 from voiceagent.providers.simulated import twiml
-from voiceagent.providers.simulated.callees import HANG_UP, Callee, HangUp
+from voiceagent.providers.simulated.callees import HANG_UP, Callee, HangUp, Over
+from voiceagent.providers.simulated.relay import RelayOutcome, RelaySession, Sign
 from voiceagent.providers.simulated.transcript import (
     CallEvent,
     CallTranscript,
@@ -50,6 +52,11 @@ class CallLimits:
     # (load tests); the call obeys the first answer. Drawn from a Random seeded per callee.
     duplicate_rate: float = 0.0
     seed: int = 0
+    # ConversationRelay: the callee hangs up when the agent says nothing for this long (the
+    # service's own silence timer should end the call well before); and after each agent line it
+    # listens on this long, so an `end` or a further line sent straight after is heard first.
+    relay_patience: float = 120.0
+    relay_settle: float = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,9 +76,11 @@ class CallSession:
         send: Send,
         account_sid: str,
         limits: CallLimits,
+        sign: Sign,
         observer: Observer | None = None,
     ) -> None:
         self._call = call
+        self._sign = sign
         self.transcript = transcript
         self._callee = callee
         self._send = send
@@ -123,18 +132,18 @@ class CallSession:
         except asyncio.CancelledError:
             if not self._hung_up.is_set():
                 raise  # the carrier itself is closing
-            self._record(EventKind.HANGUP, "account")
+            self.record(EventKind.HANGUP, "account")
         except Exception as exc:  # a carrier bug still ends the call with its final callback
             log.exception("simulated call %s failed", self.transcript.sid)
-            self._error(f"simulated carrier failure: {exc!r}")
+            self.error(f"simulated carrier failure: {exc!r}")
         await self._finish("completed", duration=round(self._clock() - answered))
 
     async def _converse(self) -> None:
         request: _Request | None = _Request("POST", self._call.url)
         while request is not None:
             if self.transcript.round_trips >= self._limits.max_round_trips:
-                self._error(f"gave up after {self._limits.max_round_trips} webhook round trips")
-                self._record(EventKind.HANGUP, "carrier")
+                self.error(f"gave up after {self._limits.max_round_trips} webhook round trips")
+                self.record(EventKind.HANGUP, "carrier")
                 return
             verbs = await self._fetch(request)
             if verbs is None:
@@ -169,7 +178,7 @@ class CallSession:
                     return_exceptions=True,
                 )
                 if isinstance(echo, BaseException):
-                    self._error(f"duplicate {request.method} {request.url}: {echo!r}")
+                    self.error(f"duplicate {request.method} {request.url}: {echo!r}")
                 else:
                     self._record_webhook(request, *echo, duplicate=True)
                 if isinstance(first, BaseException):
@@ -195,7 +204,7 @@ class CallSession:
             return None
 
     def _failed(self, message: str, code: str) -> None:
-        self._error(message)
+        self.error(message)
         self._failure_code = code  # Twilio's error code, for the FallbackUrl request
 
     async def _timed(
@@ -216,7 +225,7 @@ class CallSession:
         }
         if duplicate:
             data["duplicate"] = True
-        self._record(EventKind.WEBHOOK, request.url, data)
+        self.record(EventKind.WEBHOOK, request.url, data)
 
     async def _obey(self, verbs: tuple[twiml.Verb, ...], document_url: str) -> _Request | None:
         """Run a document; return the next request to make, or None when the call is over."""
@@ -234,23 +243,30 @@ class CallSession:
                     dial = self._dial(verb, document_url)
                     if dial is not None:
                         return dial
+                case twiml.Connect():
+                    connected = await self._connect(verb, document_url)
+                    if connected is False:  # the caller hung up
+                        return None
+                    if connected is not None:
+                        return connected
+                    # With no action Twilio goes on with the document's next verb.
                 case twiml.Redirect():
                     return _Request(verb.method, urljoin(document_url, verb.url))
                 case twiml.Hangup() | twiml.Reject():
-                    self._record(EventKind.HANGUP, "agent")
+                    self.record(EventKind.HANGUP, "agent")
                     return None
         # Twilio hangs up when a document runs out of verbs.
-        self._record(EventKind.HANGUP, "agent", {"end_of_document": True})
+        self.record(EventKind.HANGUP, "agent", {"end_of_document": True})
         return None
 
     async def _prompt(self, prompt: twiml.Prompt, document_url: str) -> None:
         match prompt:
             case twiml.Say():
-                self._hear(EventKind.SAY, prompt.text, prompt.text, {})
+                self.hear(EventKind.SAY, prompt.text, prompt.text, {})
             case twiml.Play():
                 await self._play(urljoin(document_url, prompt.url))
             case twiml.Pause():
-                self._record(EventKind.PAUSE, "", {"seconds": prompt.length})
+                self.record(EventKind.PAUSE, "", {"seconds": prompt.length})
                 await self._wait(prompt.length)
 
     async def _play(self, url: str) -> None:
@@ -259,10 +275,10 @@ class CallSession:
         try:
             response = await self._send("GET", url, {})
         except httpx.HTTPError as exc:
-            self._error(f"<Play> {url}: {exc!r}")
+            self.error(f"<Play> {url}: {exc!r}")
             return
         if response.status_code != 200:
-            self._error(f"<Play> {url} answered HTTP {response.status_code}")
+            self.error(f"<Play> {url} answered HTTP {response.status_code}")
             return
         # Audio is opaque to a scripted callee; a `text` query parameter, when the app adds one,
         # says what the recording says.
@@ -273,30 +289,72 @@ class CallSession:
             "content_type": response.headers.get("content-type", ""),
             "heard": heard,
         }
-        self._hear(EventKind.PLAY, url, heard, data)
+        self.hear(EventKind.PLAY, url, heard, data)
 
     async def _gather(self, gather: twiml.Gather, document_url: str) -> _Request | HangUp | None:
         for prompt in gather.prompts:
             await self._prompt(prompt, document_url)
-        heard, self._heard = tuple(self._heard), []
-        reply = await self._callee.reply(heard)
+        reply = await self._callee.reply(self.take_heard())
         if reply is HANG_UP:
-            self._record(EventKind.HANGUP, "callee")
+            self.record(EventKind.HANGUP, "callee")
             return HANG_UP
+        if isinstance(reply, Over):  # a <Gather> cannot be talked over: it is a plain reply
+            reply = reply.text
         action = urljoin(document_url, gather.action or document_url)
         if reply is not None and reply.strip():
-            self._record(EventKind.REPLY, reply, {"recognised": gather.speech})
+            self.record(EventKind.REPLY, reply, {"recognised": gather.speech})
             if gather.speech:
                 speech = {"SpeechResult": reply, "Confidence": self._limits.confidence}
                 return _Request(gather.method, action, speech)
-        self._record(EventKind.SILENCE, "", {"seconds": gather.timeout})
+        self.record(EventKind.SILENCE, "", {"seconds": gather.timeout})
         await self._wait(gather.timeout)
         # Without actionOnEmptyResult Twilio posts nothing and carries on with the next verb.
         return _Request(gather.method, action) if gather.action_on_empty_result else None
 
+    async def _connect(
+        self, connect: twiml.Connect, document_url: str
+    ) -> _Request | Literal[False] | None:
+        """Run a ConversationRelay session: the action request to make next, False when the
+        call is over, None to go on with the document."""
+        session = RelaySession(
+            connect.relay,
+            call=self,
+            callee=self._callee,
+            identity={
+                "accountSid": self._account_sid,
+                "callSid": self.transcript.sid,
+                "from": self._call.from_,
+                "to": self._call.to,
+            },
+            sign=self._sign,
+            limits=self._limits,
+        )
+        try:
+            outcome = await session.run()
+        except asyncio.CancelledError:
+            if self._hung_up.is_set():
+                # The account hung up; the socket is closed. Twilio still reports the session.
+                ended = self._connect_action(connect, document_url, session.ended_by_account())
+                if ended is not None:
+                    await self._fetch(ended)
+            raise
+        action = self._connect_action(connect, document_url, outcome)
+        if outcome.call_over:
+            if action is not None:  # the caller hung up: Twilio reports the session all the same
+                await self._fetch(action)
+            return False
+        return action
+
+    def _connect_action(
+        self, connect: twiml.Connect, document_url: str, outcome: RelayOutcome
+    ) -> _Request | None:
+        if connect.action is None:
+            return None
+        return _Request(connect.method, urljoin(document_url, connect.action), outcome.params())
+
     def _dial(self, dial: twiml.Dial, document_url: str) -> _Request | None:
         self.transcript.dialled = dial.number
-        self._record(EventKind.DIAL, dial.number)
+        self.record(EventKind.DIAL, dial.number)
         if dial.action is None:
             return None
         outcome = {"DialCallStatus": "completed", "DialCallSid": new_sid(), "DialCallDuration": "0"}
@@ -311,7 +369,7 @@ class CallSession:
         }
         if duration is not None:
             params["CallDuration"] = str(duration)
-        self._record(EventKind.STATUS, status, {"sequence": self._sequence})
+        self.record(EventKind.STATUS, status, {"sequence": self._sequence})
         self._sequence += 1
         url = self._call.status_callback
         if not url:  # like Twilio, no StatusCallback set means no callbacks sent
@@ -319,10 +377,10 @@ class CallSession:
         try:
             response = await self._send("POST", url, params)
         except httpx.HTTPError as exc:
-            self._error(f"status callback {status}: {exc!r}")
+            self.error(f"status callback {status}: {exc!r}")
             return
         if response.status_code >= 400:
-            self._error(f"status callback {status} answered HTTP {response.status_code}")
+            self.error(f"status callback {status} answered HTTP {response.status_code}")
 
     async def _finish(self, status: str, *, duration: int) -> None:
         await self._status(status, duration=duration)
@@ -340,16 +398,21 @@ class CallSession:
         }
 
     def _application_error(self) -> None:
-        self._hear(EventKind.SAY, APPLICATION_ERROR, APPLICATION_ERROR, {"by": "carrier"})
-        self._record(EventKind.HANGUP, "carrier")
+        self.hear(EventKind.SAY, APPLICATION_ERROR, APPLICATION_ERROR, {"by": "carrier"})
+        self.record(EventKind.HANGUP, "carrier")
 
-    def _hear(self, kind: EventKind, text: str, heard: str, data: EventData) -> None:
+    def hear(self, kind: EventKind, text: str, heard: str, data: EventData) -> None:
         self._heard.append(heard)
-        self._record(kind, text, data)
+        self.record(kind, text, data)
 
-    def _error(self, message: str) -> None:
+    def take_heard(self) -> tuple[str, ...]:
+        """What the callee heard since its last reply; the next reply starts afresh."""
+        heard, self._heard = tuple(self._heard), []
+        return heard
+
+    def error(self, message: str) -> None:
         self.transcript.errors.append(message)
-        self._record(EventKind.ERROR, message)
+        self.record(EventKind.ERROR, message)
 
     async def _wait(self, seconds: float) -> None:
         if self._limits.realtime:
@@ -360,7 +423,7 @@ class CallSession:
     def _clock(self) -> float:
         return time.monotonic() - self._started + self._simulated
 
-    def _record(self, kind: EventKind, text: str, data: EventData | None = None) -> None:
+    def record(self, kind: EventKind, text: str, data: EventData | None = None) -> None:
         event = CallEvent(kind=kind, text=text, at=round(self._clock(), 3), data=data or {})
         self.transcript.events.append(event)
         if self._observer is not None:

@@ -18,6 +18,13 @@ class EventKind(StrEnum):
     DIAL = "dial"  # the call was handed to another number; text is that number
     HANGUP = "hangup"  # text says who ended the call: agent, callee or carrier
     ERROR = "error"
+    # ConversationRelay. Agent lines are SAY events and the callee's words REPLY events, as on
+    # <Gather>, with `relay: True` (and the relay's specifics) in their data.
+    CONNECT = "connect"  # the relay WebSocket opened; text is its URL
+    INTERRUPT = "interrupt"  # the callee talked over the agent; text is what it heard of the line
+    DIGITS = "digits"  # the agent had DTMF digits sent (sendDigits); text is the digits
+    LANGUAGE = "language"  # the agent switched languages; text names them
+    SESSION = "session"  # a relay session ended; text is its SessionStatus
 
 
 EventData = Mapping[str, str | int | float | bool]
@@ -57,6 +64,17 @@ class CallTranscript:
             elif event.kind is EventKind.SILENCE:
                 script.append(("callee", "(silence)"))
         return script
+
+    def relay_timings(self) -> list[tuple[int, int]]:
+        """(first_token_ms, last_token_ms) of each relay agent line that answered the callee:
+        from the callee's prompt sent to the line's first and last token received."""
+        return [
+            (int(event.data["first_token_ms"]), int(event.data["last_token_ms"]))
+            for event in self.events
+            if event.kind is EventKind.SAY
+            and "first_token_ms" in event.data
+            and "last_token_ms" in event.data
+        ]
 
 
 # Called for every event as it happens, e.g. to print a call live in a terminal.

@@ -7,7 +7,8 @@ Anything Twilio would refuse (a root other than <Response>, an unknown verb, a b
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 
 class TwimlError(ValueError):
@@ -65,7 +66,26 @@ class Reject:
     pass
 
 
-Verb = Say | Play | Pause | Gather | Dial | Redirect | Hangup | Reject
+@dataclass(frozen=True, slots=True)
+class ConversationRelay:
+    url: str  # the WebSocket to open: wss://, or ws:// for a service on loopback
+    welcome_greeting: str | None
+    # Every attribute as written (camelCase), url and welcomeGreeting included.
+    attributes: dict[str, str] = field(default_factory=dict, hash=False)
+    # The <Parameter> children; they arrive in the setup message's customParameters.
+    parameters: dict[str, str] = field(default_factory=dict, hash=False)
+    # The <Language> children's attributes, in order.
+    languages: tuple[dict[str, str], ...] = field(default=(), hash=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Connect:
+    relay: ConversationRelay
+    action: str | None  # fetched when the session ends; None: the document goes on
+    method: str
+
+
+Verb = Say | Play | Pause | Gather | Dial | Redirect | Hangup | Reject | Connect
 
 # Twilio's own defaults (TwiML reference), so a document that omits them behaves as on Twilio.
 GATHER_TIMEOUT_DEFAULT = 5.0
@@ -97,6 +117,8 @@ def _verb(element: ET.Element) -> Verb:
             return Hangup()
         case "Reject":
             return Reject()
+        case "Connect":
+            return _connect(element)
         case other:
             raise TwimlError(f"<{other}> is not a verb the simulated carrier supports")
 
@@ -136,6 +158,47 @@ def _dial(element: ET.Element) -> Dial:
     if not number:
         raise TwimlError("<Dial> has nothing to dial")
     return Dial(number=number, action=element.get("action") or None, method=_method(element))
+
+
+def _connect(element: ET.Element) -> Connect:
+    # <Connect> also takes <Stream>, <Room>, <VirtualAgent>...; only ConversationRelay is simulated.
+    children = list(element)
+    if len(children) != 1 or children[0].tag != "ConversationRelay":
+        found = ", ".join(f"<{child.tag}>" for child in children) or "nothing"
+        raise TwimlError(f"<Connect> must hold one <ConversationRelay>, not {found}")
+    return Connect(
+        relay=_conversation_relay(children[0]),
+        action=element.get("action") or None,
+        method=_method(element),
+    )
+
+
+def _conversation_relay(element: ET.Element) -> ConversationRelay:
+    url = element.get("url", "").strip()
+    scheme = urlsplit(url).scheme
+    if scheme not in {"wss", "ws"} or not urlsplit(url).netloc:
+        raise TwimlError(f"<ConversationRelay> url={url!r} is not a wss:// URL")
+    parameters: dict[str, str] = {}
+    languages: list[dict[str, str]] = []
+    for child in element:
+        if child.tag == "Parameter":
+            name = child.get("name", "")
+            if not name:
+                raise TwimlError("<Parameter> inside <ConversationRelay> has no name")
+            parameters[name] = child.get("value", "")
+        elif child.tag == "Language":
+            if not child.get("code"):
+                raise TwimlError("<Language> inside <ConversationRelay> has no code")
+            languages.append(dict(child.attrib))
+        else:
+            raise TwimlError(f"<{child.tag}> is not allowed inside <ConversationRelay>")
+    return ConversationRelay(
+        url=url,
+        welcome_greeting=element.get("welcomeGreeting") or None,
+        attributes=dict(element.attrib),
+        parameters=parameters,
+        languages=tuple(languages),
+    )
 
 
 def _method(element: ET.Element) -> str:
