@@ -85,3 +85,31 @@ def voiced_app(make_settings: Callable[..., Settings]) -> Callable[..., Any]:
                 yield Voiced(live, openai, elevenlabs, server.app)
 
     return start
+
+
+# The behaviour matrix and the conversations run on both transports: one suite, parametrised.
+TRANSPORTS = ("gather", "relay")
+# ConversationRelay sends nothing while the caller is quiet, so the relay transport counts
+# silence on the wall clock. Tests shorten it, keeping the defaults' ratio (two quiet turns end
+# the call), so a silent turn costs a second rather than four.
+QUICK_SILENCE = {"gather_timeout_seconds": 1, "silence_timeout_seconds": 2}
+
+
+def silence(transport: str, *, gather: int = 4, timeout: float = 8) -> dict[str, Any]:
+    """Silence settings for a test: as given on Gather, scaled to one-second turns on relay."""
+    if transport == "relay":
+        return {"gather_timeout_seconds": 1, "silence_timeout_seconds": timeout / gather}
+    return {"gather_timeout_seconds": gather, "silence_timeout_seconds": timeout}
+
+
+def on_transport(start: Callable[..., Any], transport: str) -> Callable[..., Any]:
+    """`live_app` / `voiced_app` with the transport set (and quick silence on relay)."""
+
+    def started(directory: CalleeDirectory | None = None, **overrides: Any) -> Any:
+        overrides.setdefault("voice_transport", transport)
+        if transport == "relay":
+            for name, value in QUICK_SILENCE.items():
+                overrides.setdefault(name, value)
+        return start(directory, **overrides)
+
+    return started

@@ -6,11 +6,23 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from tests.integration.conftest import TRANSPORTS, on_transport, silence
 
 from voiceagent.providers.simulated import CalleeDirectory, EventKind, ScriptedCallee
 
 BUYER = "+14155550101"
 CALLEE = "+14155550142"
+
+
+@pytest.fixture(params=TRANSPORTS)
+def transport(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def live_app(live_app: Any, transport: str) -> Any:
+    """Every row runs on the Gather loop and on ConversationRelay."""
+    return on_transport(live_app, transport)
 
 
 def _directory(*replies: str | None) -> CalleeDirectory:
@@ -104,10 +116,8 @@ async def test_dnc_request_ends_call_and_blocks_number(live_app: Any) -> None:
     assert "do-not-call" in again.json()["detail"]
 
 
-async def test_silence_ends_the_call_after_the_timeout(live_app: Any) -> None:
-    async with live_app(
-        _directory(None, None, "too late"), silence_timeout_seconds=8, gather_timeout_seconds=4
-    ) as live:
+async def test_silence_ends_the_call_after_the_timeout(live_app: Any, transport: str) -> None:
+    async with live_app(_directory(None, None, "too late"), **silence(transport)) as live:
         call = await live.run_call(CALLEE)
         transcript = live.carrier.transcript(call["twilio_sid"])
     assert call["end_reason"] == "silence_timeout"
@@ -116,9 +126,9 @@ async def test_silence_ends_the_call_after_the_timeout(live_app: Any) -> None:
     assert not [m for m in call["messages"] if m["role"] == "caller"]
 
 
-async def test_silence_that_is_broken_resets_the_count(live_app: Any) -> None:
+async def test_silence_that_is_broken_resets_the_count(live_app: Any, transport: str) -> None:
     directory = _directory(None, "Sure.", None, "We use QuickBooks.", None, "About twenty people.")
-    async with live_app(directory, silence_timeout_seconds=8, gather_timeout_seconds=4) as live:
+    async with live_app(directory, **silence(transport)) as live:
         call = await live.run_call(CALLEE)
     assert call["end_reason"] != "silence_timeout"
     reached = [t["to_state"] for t in call["transitions"]]

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from tests.conftest import Live
+from tests.integration.conftest import TRANSPORTS, on_transport
 
 from voiceagent.providers.simulated import CalleeDirectory, ScriptedCallee
 
@@ -411,19 +412,28 @@ CONVERSATIONS = [
 ]
 
 
+@pytest.fixture(params=TRANSPORTS)
+def transport(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture(params=["scripted", "model"])
 def talk(
-    request: pytest.FixtureRequest, live_app: Callable[..., Any], voiced_app: Callable[..., Any]
+    request: pytest.FixtureRequest,
+    live_app: Callable[..., Any],
+    voiced_app: Callable[..., Any],
+    transport: str,
 ) -> Callable[..., Any]:
-    """Start the app with the script writing the lines, or the emulated model writing them."""
+    """Start the app with the script writing the lines, or the emulated model writing them,
+    on the Gather loop or on ConversationRelay."""
 
     @asynccontextmanager
     async def start(directory: CalleeDirectory) -> AsyncIterator[Live]:
         if request.param == "scripted":
-            async with live_app(directory) as live:
+            async with on_transport(live_app, transport)(directory) as live:
                 yield live
         else:
-            async with voiced_app(directory, tts=False) as voiced:
+            async with on_transport(voiced_app, transport)(directory, tts=False) as voiced:
                 yield voiced.live
 
     start.writer = request.param  # type: ignore[attr-defined]

@@ -61,7 +61,7 @@ async def relay(websocket: WebSocket) -> None:
         pass
     finally:
         if websocket.application_state is WebSocketState.CONNECTED:
-            with contextlib.suppress(RuntimeError):
+            with contextlib.suppress(RuntimeError, WebSocketDisconnect):
                 await websocket.close()
 
 

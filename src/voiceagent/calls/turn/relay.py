@@ -61,6 +61,14 @@ class _Line:
     first_ms: float | None = None
     stored: bool = False
     interrupted: str | None = None  # what the caller heard of it, when they spoke over it
+    failed: str = ""  # the model failed before the line's first words
+
+
+@dataclass(frozen=True, slots=True)
+class _Streamed:
+    """The speaking task is done with `line`: the session stores it and goes on."""
+
+    line: _Line
 
 
 class RelayTurns:
@@ -178,7 +186,7 @@ class _Session:
         self.log: Any = self.ctx.log
         self.call_id = ""
         self.sid = ""
-        self.inbox: asyncio.Queue[StreamEvent | _Silence | None] = asyncio.Queue()
+        self.inbox: asyncio.Queue[StreamEvent | _Silence | _Streamed | None] = asyncio.Queue()
         self.generation = 0  # silence timers armed so far: a stale one is ignored
         self.timer: asyncio.TimerHandle | None = None
         self.line: _Line | None = None
@@ -197,10 +205,8 @@ class _Session:
             self._disarm()
             reader.cancel()
             await asyncio.gather(reader, return_exceptions=True)
-            if self.speaking is not None and not self.speaking.done():
-                self.speaking.cancel()
-                await asyncio.gather(self.speaking, return_exceptions=True)
-            await self._store_line()
+            await self._stop_speaking()
+            await self._store_line(self.line)
 
     async def _read(self) -> None:
         try:
@@ -232,10 +238,12 @@ class _Session:
         self._arm(self._speaking_seconds(opening))
         return True
 
-    async def _handle(self, item: StreamEvent | _Silence) -> None:
+    async def _handle(self, item: StreamEvent | _Silence | _Streamed) -> None:
         if self.over:
             return
         match item:
+            case _Streamed(line=current):
+                await self._streamed(current)
             case Said(text=text) if text:
                 self.malformed = 0
                 await self._turn(Said(text))
@@ -261,7 +269,8 @@ class _Session:
     async def _turn(self, said: Said | Quiet) -> None:
         """One caller turn: the line in flight stops, the core decides, the next line streams."""
         self._disarm()
-        await self._stop_speaking()
+        if await self._stop_speaking() and self.line is not None:
+            await self._store_line(self.line)  # a prompt over a line: it ends where it was
         ask = Ask(self.call_id, self.sid, None, said, time.perf_counter())
         read = await self.decider.read(ask)
         if read is None or read.call.state == State.END or read.call.status in FINISHED:
@@ -274,6 +283,10 @@ class _Session:
         self.speaking = asyncio.create_task(self._speak(self.line))
 
     async def _speak(self, current: _Line) -> None:
+        """Stream the line; the session, told when it is done, stores it and goes on.
+
+        Only the session loop stores lines: an interruption cancels this task mid-stream,
+        never mid-write."""
         job = current.job
         try:
             if self._fixed(job):
@@ -282,13 +295,23 @@ class _Session:
             else:
                 await self._stream(current)
         except line.LineFailed as exc:
-            await self._language_failed(current, str(exc))
+            current.failed = str(exc)
+        await self.inbox.put(_Streamed(current))
+
+    async def _streamed(self, current: _Line) -> None:
+        if current is not self.line:  # a newer turn took over: this one is only stored
+            await self._store_line(current)
             return
-        await self._store_line()
-        if job.decision.then is Then.LISTEN:
-            self._arm(self._speaking_seconds("".join(current.sent)))
+        if current.failed:
+            await self._language_failed(current, current.failed)
+            return
+        await self._store_line(current)
+        if current.job.decision.then is Then.LISTEN:
+            # Interrupted, the caller is speaking now: their prompt normally follows at once.
+            said = "" if current.interrupted is not None else "".join(current.sent)
+            self._arm(self._speaking_seconds(said))
         else:
-            await self._end(self._handoff(job.decision))
+            await self._end(self._handoff(current.job.decision))
 
     async def _stream(self, current: _Line) -> None:
         pieces = line.pieces(self.ctx, current.job)
@@ -324,30 +347,31 @@ class _Session:
         decision = stopped or job.decision
         request = _goodbye_request(job.call_id, decision, job.request.lead)
         await self._say(current, self.ctx.fallback.compose(request), last=True)
-        await self._store_line()
+        await self._store_line(current)
         await self._end({"reason": "llm_error"})
 
     async def _interrupted(self, heard: str) -> None:
         current = self.line
         if current is None:
             return
-        await self._stop_speaking()
+        cut = await self._stop_speaking()
         current.interrupted = heard
         self.log.info("relay_interrupted", turn=current.job.number, heard_chars=len(heard))
         if current.stored:
             await records.interrupt_line(self.ctx.sessions, call_id=self.call_id, heard=heard)
-        else:
-            await self._store_line()
+        elif cut:
+            await self._streamed(current)  # what it would have been told, had it finished
 
-    async def _stop_speaking(self) -> None:
-        if self.speaking is not None and not self.speaking.done():
-            self.speaking.cancel()
-            await asyncio.gather(self.speaking, return_exceptions=True)
-            await self._store_line()
+    async def _stop_speaking(self) -> bool:
+        """Cancel the line being streamed; True when one was."""
+        if self.speaking is None or self.speaking.done():
+            return False
+        self.speaking.cancel()
+        await asyncio.gather(self.speaking, return_exceptions=True)
+        return True
 
-    async def _store_line(self) -> None:
+    async def _store_line(self, current: _Line | None) -> None:
         """Store the line once: what was sent (or, interrupted, what the caller heard)."""
-        current = self.line
         if current is None or current.stored or current.first_ms is None:
             return
         job = current.job

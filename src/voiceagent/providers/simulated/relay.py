@@ -10,6 +10,7 @@ while the agent is still speaking (then the carrier sends `interrupt` first).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import secrets
 import time
@@ -161,6 +162,7 @@ class RelaySession:
         if greeting:
             data = {"relay": True, "welcome": True}
             self._call.hear(EventKind.SAY, greeting, greeting, data)
+            await self._spoken()
         receiver = asyncio.create_task(self._receive(), name=f"relay-receive-{self.session_id}")
         caller = asyncio.create_task(self._converse(), name=f"relay-caller-{self.session_id}")
         try:
@@ -332,7 +334,15 @@ class RelaySession:
             self._line.tokens.append(token)
         if last:
             self._close_line()
+            await self._spoken()
         return None
+
+    async def _spoken(self) -> None:
+        """With `debug="speaker-events"`, Twilio says when the agent's speech has ended. The
+        simulated callee hears a line the moment it has it, so it is said at once."""
+        if "speaker-events" in self._relay.attributes.get("debug", "").split():
+            with contextlib.suppress(ConnectionClosed):
+                await self._send({"type": "info", "name": "agentSpeaking", "value": "off"})
 
     async def _barge_in(self) -> RelayOutcome | bool | None:
         """Talk over the line that just began, when the callee means to.
