@@ -45,15 +45,10 @@ COMPOSITION_ROOTS = frozenset({f"{ROOT}.web.app", f"{ROOT}.cli.admin"})
 # (importing module, imported module or package): why it is allowed for now. An entry covers the
 # module it names and everything under it.
 ALLOWED: dict[tuple[str, str], str] = {
-    # Vendor SDKs outside providers/.
-    (f"{ROOT}.intent.llm", "openai"): (
-        "the optional OpenAI intent classifier belongs beside providers/openai_language.py; "
-        "providers/wiring.py, which names it, is being rewritten now"
-    ),
     # ORM rows named by the web layer as read models (the reads themselves go through calls/).
     (f"{ROOT}.web.schemas", f"{ROOT}.db.tables"): (
         "CallSummary/CallDetail.of convert a CallRow: calls/service.py returns rows until it "
-        "has read types of its own (being rewritten now)"
+        "has read types of its own"
     ),
     (f"{ROOT}.web.dnc_api", f"{ROOT}.db.tables"): (
         "DncEntry.of converts a DncRow: calls/dnc.py returns rows"
@@ -66,6 +61,13 @@ ALLOWED: dict[tuple[str, str], str] = {
         "`voiceagent intent train` drives the corpus, the trainer and the artefact itself"
     ),
 }
+
+# The vendors' providers: only `providers.wiring` builds them (the wire formats of Twilio's two
+# transports, `providers.twilio.{webhooks,twiml,relay}`, are read and written by the transports).
+VENDOR_PROVIDERS = frozenset(
+    {f"{ROOT}.providers.openai", f"{ROOT}.providers.elevenlabs", f"{ROOT}.providers.twilio.voice"}
+)
+WIRING = f"{ROOT}.providers.wiring"
 
 Edge = tuple[str, str]
 
@@ -197,3 +199,18 @@ def test_every_allowed_edge_still_exists() -> None:
         if not any(m == module and _covers(target, t) for m, t in EDGES)
     ]
     assert not stale, _report("allowed edges nothing needs any more: remove them", stale)
+
+
+def test_only_the_wiring_names_a_vendors_provider() -> None:
+    def vendor(name: str) -> str | None:
+        return next((v for v in VENDOR_PROVIDERS if _covers(v, name)), None)
+
+    bad = [
+        (m, t)
+        for m, t in EDGES
+        if (home := vendor(t)) is not None
+        and m != WIRING
+        and not _covers(home, m)
+        and not _allowed((m, t))
+    ]
+    assert not bad, _report("only providers/wiring.py may name a vendor's provider", bad)

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from tests.conftest import until
 
 from voiceagent.calls.retention import PurgeReport, purge, run_daily
-from voiceagent.db import migrate, repo
+from voiceagent.db import dnc_repo, migrate
 from voiceagent.db.engine import Sessions, create_engine, create_sessions
 from voiceagent.db.tables import CallRow, DncRow, MessageRow, TransitionRow, TurnRow
 from voiceagent.phone import mask_phone
@@ -71,7 +71,7 @@ async def _seed(sessions: Sessions) -> None:
                     )
                 )
             session.add(TransitionRow(call_id=call_id, seq=1, from_state="INIT", to_state="INTRO"))
-        await repo.block_number(
+        await dnc_repo.block_number(
             session=session, phone="+14155550101", source="caller_request", call_id="old-done"
         )
 

@@ -13,7 +13,7 @@ from tests.conftest import CLIENT_TIMEOUT
 from voiceagent.emulators.elevenlabs import ElevenLabsBehaviour, ElevenLabsEmulator, synthetic_audio
 from voiceagent.errors import ConfigError, SpeechError
 from voiceagent.providers.audio import AudioCache, wav
-from voiceagent.providers.elevenlabs_speech import ElevenLabsSpeech
+from voiceagent.providers.elevenlabs.speech import ElevenLabsSpeech
 from voiceagent.web.server import serve_in_background
 
 VOICE = "voice-test-1"

@@ -11,7 +11,7 @@ import pytest
 from voiceagent.emulators.openai import OpenAIEmulator
 from voiceagent.errors import LanguageError
 from voiceagent.funnel.states import Intent, State
-from voiceagent.intent.llm import OpenAIIntentModel
+from voiceagent.providers.openai.intent import OpenAIIntentModel
 from voiceagent.web.server import serve_in_background
 
 AGENT_LINE = "Would you be open to a free demo?"

@@ -18,7 +18,7 @@ from voiceagent.errors import LanguageError
 from voiceagent.funnel.states import EndReason, Line, Outcome, State
 from voiceagent.providers.base import LineRequest, Utterance
 from voiceagent.providers.line_check import CheckedLanguage
-from voiceagent.providers.openai_language import OpenAILanguage, SentenceSplitter
+from voiceagent.providers.openai.language import OpenAILanguage, SentenceSplitter
 from voiceagent.providers.scripted import ScriptedLanguage
 from voiceagent.script.model import SalesScript, load_script
 from voiceagent.web.server import serve_in_background

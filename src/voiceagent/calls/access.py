@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from voiceagent.calls.context import Context
-from voiceagent.db import repo
+from voiceagent.db import access_repo
 
 
 class Revocations:
@@ -14,8 +14,10 @@ class Revocations:
 
     async def is_revoked(self, session_id: str) -> bool:
         async with self._sessions() as session:
-            return await repo.is_session_revoked(session=session, session_id=session_id)
+            return await access_repo.is_session_revoked(session=session, session_id=session_id)
 
     async def revoke(self, session_id: str, *, expires_at: datetime) -> None:
         async with self._sessions() as session, session.begin():
-            await repo.revoke_session(session=session, session_id=session_id, expires_at=expires_at)
+            await access_repo.revoke_session(
+                session=session, session_id=session_id, expires_at=expires_at
+            )

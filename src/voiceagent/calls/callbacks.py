@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from voiceagent.calls.context import Context
 from voiceagent.calls.turn.decide import Decider
-from voiceagent.db import repo
+from voiceagent.db import calls_repo
 from voiceagent.funnel import Cause, EndReason, Line, State
 from voiceagent.providers.base import LineRequest
 from voiceagent.providers.twilio import twiml
@@ -20,7 +20,7 @@ async def record_dial(
         return twiml.hang_up()
     status, duration = result
     async with ctx.sessions() as session, session.begin():
-        row = await repo.get_call(session=session, call_id=call_id, lock=True)
+        row = await calls_repo.get_call(session=session, call_id=call_id, lock=True)
         if row is None:
             log.warning("dial_result_for_unknown_call")
             return twiml.hang_up()
@@ -59,7 +59,7 @@ async def answer_fallback(
             log=log,
         )
         async with ctx.sessions() as session:
-            row = await repo.get_call(session=session, call_id=call_id)
+            row = await calls_repo.get_call(session=session, call_id=call_id)
             if row is not None:
                 lead = {str(k): str(v) for k, v in (row.lead or {}).items()}
     goodbye = ctx.fallback.compose(

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import update
 
-from voiceagent.db import repo
+from voiceagent.db import calls_repo, dnc_repo, turns_repo
 from voiceagent.db.engine import Sessions
 from voiceagent.db.tables import CallRow, MessageRow, TransitionRow, TurnRow, utcnow
 from voiceagent.funnel import Decision, EndReason, Outcome, State, Then
@@ -93,7 +93,7 @@ async def record_decision(
     when the same turn was stored already (a retried webhook raced this one)."""
     now = utcnow()
     async with sessions() as session, session.begin():
-        row = await repo.get_call(session=session, call_id=call_id, lock=True)
+        row = await calls_repo.get_call(session=session, call_id=call_id, lock=True)
         assert row is not None  # calls are never deleted while they run
         session.add(
             TurnRow(
@@ -110,7 +110,7 @@ async def record_decision(
             session.add(
                 MessageRow(
                     call_id=call_id,
-                    seq=await repo.next_message_seq(session=session, call_id=call_id),
+                    seq=await turns_repo.next_message_seq(session=session, call_id=call_id),
                     role="caller",
                     text=speech,
                     state=row.state,
@@ -127,7 +127,7 @@ async def record_decision(
             _remember(row, learned)
         if decision.block_number:
             wrong = decision.end_reason is EndReason.WRONG_NUMBER
-            await repo.block_number(
+            await dnc_repo.block_number(
                 session=session,
                 phone=row.phone,
                 source="caller_request",
@@ -156,7 +156,7 @@ async def record_answer(
     """
     now = utcnow()
     async with sessions() as session, session.begin():
-        await repo.get_call(session=session, call_id=call_id, lock=True)
+        await calls_repo.get_call(session=session, call_id=call_id, lock=True)
         result = await session.execute(
             update(TurnRow)
             .where(
@@ -171,7 +171,7 @@ async def record_answer(
         session.add(
             MessageRow(
                 call_id=call_id,
-                seq=await repo.next_message_seq(session=session, call_id=call_id),
+                seq=await turns_repo.next_message_seq(session=session, call_id=call_id),
                 role="agent",
                 text=text,
                 state=state,
@@ -190,7 +190,7 @@ async def complete_line(
 ) -> None:
     """The whole line is written (and spoken): store its full text and every stage's time."""
     async with sessions() as session, session.begin():
-        message = await repo.last_agent_message(session=session, call_id=call_id)
+        message = await turns_repo.last_agent_message(session=session, call_id=call_id)
         if message is None or message.audio_id != audio_id:
             return
         message.text = text
@@ -216,7 +216,7 @@ async def _transition(
     session.add(
         TransitionRow(
             call_id=row.id,
-            seq=await repo.next_transition_seq(session=session, call_id=row.id),
+            seq=await turns_repo.next_transition_seq(session=session, call_id=row.id),
             from_state=row.state,
             to_state=to_state,
             intent=intent,
@@ -260,19 +260,19 @@ def _rounded(stages: dict[str, float]) -> dict[str, float]:
 async def stored_answer(sessions: Sessions, call_id: str, number: int) -> str | None:
     """A turn's stored answer, once it is ready."""
     async with sessions() as session:
-        row = await repo.get_turn(session=session, call_id=call_id, number=number)
+        row = await turns_repo.get_turn(session=session, call_id=call_id, number=number)
     return row.twiml if row is not None and row.status == "ready" else None
 
 
 async def stored_turn(sessions: Sessions, call_id: str, number: int) -> TurnRow | None:
     async with sessions() as session:
-        return await repo.get_turn(session=session, call_id=call_id, number=number)
+        return await turns_repo.get_turn(session=session, call_id=call_id, number=number)
 
 
 async def interrupt_line(sessions: Sessions, *, call_id: str, heard: str) -> bool:
     """The caller spoke over the agent's last line: store what they heard of it, flagged."""
     async with sessions() as session, session.begin():
-        message = await repo.last_agent_message(session=session, call_id=call_id)
+        message = await turns_repo.last_agent_message(session=session, call_id=call_id)
         if message is None:
             return False
         message.text = heard.strip() or message.text

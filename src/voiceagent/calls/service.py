@@ -17,7 +17,7 @@ from voiceagent.calls.turn.decide import Decider
 from voiceagent.calls.turn.gather import GatherTurns
 from voiceagent.calls.turn.job import Ask
 from voiceagent.calls.turn.relay import RelayTurns, Send
-from voiceagent.db import repo
+from voiceagent.db import calls_repo, dnc_repo, turns_repo
 from voiceagent.db.tables import CallRow, utcnow
 from voiceagent.errors import CallNotFound, CallRefused, TelephonyError
 from voiceagent.funnel import Cause, EndReason, State
@@ -40,12 +40,12 @@ class CallService:
         settings, telephony = self.ctx.settings, self.ctx.providers.telephony
         async with self.ctx.sessions() as session:
             if idempotency_key:
-                existing = await repo.get_call_by_idempotency_key(
+                existing = await calls_repo.get_call_by_idempotency_key(
                     session=session, key=idempotency_key
                 )
                 if existing is not None:
                     return self._same_request(existing, e164)
-            if await repo.is_blocked(session=session, phone=e164):
+            if await dnc_repo.is_blocked(session=session, phone=e164):
                 raise CallRefused(f"{mask_phone(e164)} is on the do-not-call list")
         if telephony.name != "simulated":
             check_calling_hours(e164, settings.hours, utcnow())
@@ -53,7 +53,7 @@ class CallService:
         call_id = str(uuid.uuid4())
         try:
             async with self.ctx.sessions() as session, session.begin():
-                call = await repo.create_call(
+                call = await calls_repo.create_call(
                     session=session,
                     call_id=call_id,
                     phone=e164,
@@ -68,7 +68,7 @@ class CallService:
             if not idempotency_key:
                 raise
             async with self.ctx.sessions() as session:  # the same key raced in twice
-                existing = await repo.get_call_by_idempotency_key(
+                existing = await calls_repo.get_call_by_idempotency_key(
                     session=session, key=idempotency_key
                 )
             if existing is None:
@@ -88,13 +88,13 @@ class CallService:
         except TelephonyError as exc:
             log.error("call_failed_to_place", error=str(exc), phone=e164)
             async with self.ctx.sessions() as session, session.begin():
-                row = await repo.get_call(session=session, call_id=call_id, lock=True)
+                row = await calls_repo.get_call(session=session, call_id=call_id, lock=True)
                 assert row is not None
                 row.status, row.end_reason, row.error = "failed", "telephony_error", str(exc)
                 row.ended_at = utcnow()
             raise
         async with self.ctx.sessions() as session, session.begin():
-            row = await repo.get_call(session=session, call_id=call_id, lock=True)
+            row = await calls_repo.get_call(session=session, call_id=call_id, lock=True)
             assert row is not None
             if row.twilio_sid is None:
                 row.twilio_sid = sid
@@ -135,7 +135,7 @@ class CallService:
         if speech is None:
             return None
         async with self.ctx.sessions() as session:
-            message = await repo.get_message_by_audio_id(session=session, audio_id=audio_id)
+            message = await turns_repo.get_message_by_audio_id(session=session, audio_id=audio_id)
         if message is None:
             return None
         stream = self.audio.open(audio_id)
@@ -163,7 +163,9 @@ class CallService:
         sid, status, sequence = report.sid, report.status, report.sequence
         hung_up = False
         async with self.ctx.sessions() as session, session.begin():
-            row = await repo.find_webhook_call(session=session, call_id=call_id, sid=sid, lock=True)
+            row = await calls_repo.find_webhook_call(
+                session=session, call_id=call_id, sid=sid, lock=True
+            )
             if row is None:
                 log.warning("status_for_unknown_call")
                 return
@@ -197,7 +199,7 @@ class CallService:
         """An operator ends a live call: stored as ended first, so that the call's next webhook
         hangs up even if the carrier's own hang-up fails; then the carrier is told."""
         async with self.ctx.sessions() as session, session.begin():
-            row = await repo.get_call(session=session, call_id=call_id, lock=True)
+            row = await calls_repo.get_call(session=session, call_id=call_id, lock=True)
             if row is None:
                 raise CallNotFound(f"no call with id {call_id}")
             if row.status in FINISHED:
@@ -215,11 +217,11 @@ class CallService:
 
     async def get_call(self, call_id: str) -> CallRow:
         async with self.ctx.sessions() as session:
-            call = await repo.get_call_detail(session=session, call_id=call_id)
+            call = await calls_repo.get_call_detail(session=session, call_id=call_id)
         if call is None:
             raise CallNotFound(f"no call with id {call_id}")
         return call
 
     async def list_calls(self, *, limit: int, offset: int) -> tuple[Sequence[CallRow], int]:
         async with self.ctx.sessions() as session:
-            return await repo.list_calls(session=session, limit=limit, offset=offset)
+            return await calls_repo.list_calls(session=session, limit=limit, offset=offset)

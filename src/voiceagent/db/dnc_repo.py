@@ -1,7 +1,7 @@
 """Do-not-call entries: keyword-only, one verb per function. Callers own the transaction.
 
-`repo.is_blocked` / `repo.block_number` stay where the call path already uses them; this module
-is what the DNC API needs on top (paging, a note, bulk import, removal).
+The call path asks `is_blocked` before dialling and `block_number` when a caller asks; the DNC
+API pages, notes, imports in bulk and removes.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from voiceagent.db.tables import DncRow
+from voiceagent.db.tables import DncRow, utcnow
 
 
 async def list_entries(
@@ -71,3 +71,25 @@ def _insert(session: AsyncSession) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(DncRow)
     return sqlite.insert(DncRow)
+
+
+async def is_blocked(*, session: AsyncSession, phone: str) -> bool:
+    return await session.get(DncRow, phone) is not None
+
+
+async def block_number(
+    *,
+    session: AsyncSession,
+    phone: str,
+    source: str,
+    call_id: str | None,
+    at: datetime | None = None,
+    note: str | None = None,
+) -> DncRow:
+    existing = await session.get(DncRow, phone)
+    if existing is not None:
+        return existing
+    row = DncRow(phone=phone, source=source, call_id=call_id, created_at=at or utcnow(), note=note)
+    session.add(row)
+    await session.flush()
+    return row

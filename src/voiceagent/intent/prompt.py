@@ -2,7 +2,7 @@
 
 `Prompt` (a system and a user message) and `quote` (caller speech as labelled data) live here,
 below `providers/`, so the classifier never reaches up into the providers for its own words;
-`providers/prompts.py` builds the agent's lines with the same two.
+`providers/openai/prompts.py` builds the agent's lines with the same two.
 """
 
 from __future__ import annotations

@@ -41,9 +41,9 @@ def _language(settings: Settings, script: SalesScript) -> tuple[LanguageModel, I
     if settings.openai_api_key is None:
         return scripted, None
     # Imported here: the SDK costs start-up time that a keyless run should not pay.
-    from voiceagent.intent.llm import OpenAIIntentModel
     from voiceagent.providers.line_check import CheckedLanguage
-    from voiceagent.providers.openai_language import OpenAILanguage
+    from voiceagent.providers.openai.intent import OpenAIIntentModel
+    from voiceagent.providers.openai.language import OpenAILanguage
 
     key = settings.openai_api_key.get_secret_value()
     model = OpenAILanguage(
@@ -70,7 +70,7 @@ def _speech(settings: Settings) -> Speech | None:
     if settings.elevenlabs_api_key is None:
         return None
     # Imported here: the SDK costs start-up time that a keyless run should not pay.
-    from voiceagent.providers.elevenlabs_speech import ElevenLabsSpeech
+    from voiceagent.providers.elevenlabs.speech import ElevenLabsSpeech
 
     return ElevenLabsSpeech(
         api_key=settings.elevenlabs_api_key.get_secret_value(),

@@ -17,7 +17,7 @@ from voiceagent.calls import records
 from voiceagent.calls.context import Context
 from voiceagent.calls.turn.job import Ask, TurnJob, ms_since
 from voiceagent.calls.understand import Understood, spoken_facts, understand
-from voiceagent.db import repo
+from voiceagent.db import calls_repo, turns_repo
 from voiceagent.db.tables import CallRow, MessageRow, TurnRow
 from voiceagent.funnel import (
     Act,
@@ -64,16 +64,18 @@ class Decider:
     async def read(self, ask: Ask) -> Read | None:
         """The call, the turn's number and what is stored of it; None for a call we never placed."""
         async with self.ctx.sessions() as session:
-            call = await repo.find_webhook_call(session=session, call_id=ask.call_id, sid=ask.sid)
+            call = await calls_repo.find_webhook_call(
+                session=session, call_id=ask.call_id, sid=ask.sid
+            )
             if call is None:
                 return None
             number = (
                 ask.number
                 if ask.number is not None
-                else await repo.count_turns(session=session, call_id=call.id)
+                else await turns_repo.count_turns(session=session, call_id=call.id)
             )
-            stored = await repo.get_turn(session=session, call_id=call.id, number=number)
-            history = await repo.list_messages(session=session, call_id=call.id)
+            stored = await turns_repo.get_turn(session=session, call_id=call.id, number=number)
+            history = await turns_repo.list_messages(session=session, call_id=call.id)
         return Read(call=call, number=number, stored=stored, history=history)
 
     async def decide(self, read: Read, ask: Ask, *, audio_id: str, log: Any) -> TurnJob:
@@ -189,7 +191,9 @@ class Decider:
         None when there is no such call, or when the funnel had ended it already.
         """
         async with self.ctx.sessions() as session, session.begin():
-            row = await repo.find_webhook_call(session=session, call_id=call_id, sid=sid, lock=True)
+            row = await calls_repo.find_webhook_call(
+                session=session, call_id=call_id, sid=sid, lock=True
+            )
             if row is None:
                 return None
             if error:

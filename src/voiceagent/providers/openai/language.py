@@ -14,10 +14,11 @@ from collections.abc import AsyncGenerator, AsyncIterator
 import openai
 from openai import AsyncOpenAI
 
-from voiceagent.errors import LanguageError, LanguageTimeout
+from voiceagent.errors import LanguageError
 from voiceagent.observability import get_logger
 from voiceagent.providers.base import LineRequest
-from voiceagent.providers.prompts import line_prompt
+from voiceagent.providers.openai.errors import translate
+from voiceagent.providers.openai.prompts import line_prompt
 from voiceagent.script.model import SalesScript
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -161,7 +162,7 @@ class OpenAILanguage:
                     stream=True,
                 )
         except (openai.OpenAIError, TimeoutError, ValueError) as exc:
-            raise _translate(exc, self.deadline_seconds) from exc
+            raise translate(exc, what="language model", seconds=self.deadline_seconds) from exc
         try:
             while True:
                 try:
@@ -170,22 +171,12 @@ class OpenAILanguage:
                 except StopAsyncIteration:
                     return
                 except (openai.OpenAIError, TimeoutError, ValueError) as exc:
-                    raise _translate(exc, self.deadline_seconds) from exc
+                    raise translate(
+                        exc, what="language model", seconds=self.deadline_seconds
+                    ) from exc
                 if not chunk.choices:
                     continue
                 choice = chunk.choices[0]
                 yield choice.delta.content or "", choice.finish_reason
         finally:
             await stream.close()
-
-
-def _translate(exc: BaseException, deadline: float) -> LanguageError:
-    if isinstance(exc, TimeoutError | openai.APITimeoutError):
-        return LanguageTimeout(f"the language model did not answer within {deadline:g} s")
-    if isinstance(exc, openai.APIStatusError):
-        return LanguageError(f"the language model refused the request ({exc.status_code}): {exc}")
-    if isinstance(exc, openai.APIConnectionError):
-        return LanguageError(f"cannot reach the language model: {exc}")
-    if isinstance(exc, ValueError):
-        return LanguageError(f"the language model sent a malformed stream: {exc}")
-    return LanguageError(f"the language model failed: {exc}")

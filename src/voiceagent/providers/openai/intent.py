@@ -21,6 +21,7 @@ from openai import AsyncOpenAI
 from voiceagent.errors import LanguageError
 from voiceagent.funnel.states import Intent, State
 from voiceagent.intent.prompt import MODEL_INTENTS, intent_prompt
+from voiceagent.providers.openai.errors import translate
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
@@ -65,7 +66,7 @@ class OpenAIIntentModel:
                     self.mode = "json_object"
                     content = await self._ask(text, state, agent_line, self.mode)
         except (openai.OpenAIError, TimeoutError, ValueError) as exc:
-            raise _translate(exc, self.timeout_seconds) from exc
+            raise translate(exc, what="intent model", seconds=self.timeout_seconds) from exc
         return _parse(content)
 
     async def _ask(self, text: str, state: State, agent_line: str, mode: Mode) -> str:
@@ -101,13 +102,3 @@ def _parse(content: str) -> Intent:
         if label == intent.value:
             return intent
     raise LanguageError(f"the intent model answered an unknown label: {label!r}")
-
-
-def _translate(exc: BaseException, timeout: float) -> LanguageError:
-    if isinstance(exc, TimeoutError | openai.APITimeoutError):
-        return LanguageError(f"the intent model did not answer within {timeout:g} s")
-    if isinstance(exc, openai.APIStatusError):
-        return LanguageError(f"the intent model refused the request ({exc.status_code}): {exc}")
-    if isinstance(exc, openai.APIConnectionError):
-        return LanguageError(f"cannot reach the intent model: {exc}")
-    return LanguageError(f"the intent model failed: {exc}")

@@ -1,0 +1,1 @@
+"""ElevenLabs: streaming speech for the Gather loop's <Play>."""
