@@ -13,7 +13,7 @@ import inspect
 import os
 import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +28,7 @@ from twilio.request_validator import RequestValidator
 from voiceagent.intent.local import LocalClassifier
 from voiceagent.providers.base import Providers
 from voiceagent.providers.scripted import ScriptedLanguage
-from voiceagent.providers.simulated import CalleeDirectory, SimulatedCarrier
+from voiceagent.providers.simulated import HANG_UP, CalleeDirectory, Reply, SimulatedCarrier
 from voiceagent.script.model import load_script
 from voiceagent.settings import Settings
 from voiceagent.web.app import create_app
@@ -210,3 +210,19 @@ def live_app(make_settings: Callable[..., Settings]) -> Callable[..., Any]:
                 yield Live(server.base_url, holder["settings"], carrier, http, token, server.app)
 
     return start
+
+
+class OnHold:
+    """A callee who answers, then says nothing until the test lets it hang up: the call stays
+    live for as long as the test needs it to."""
+
+    answers = "answer"
+
+    def __init__(self) -> None:
+        self.listening = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def reply(self, heard: Sequence[str]) -> Reply:
+        self.listening.set()
+        await self.release.wait()
+        return HANG_UP

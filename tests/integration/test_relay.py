@@ -4,7 +4,6 @@ behaviour-matrix row also runs on relay (`test_behaviour_matrix.py`, parametrise
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from collections.abc import Sequence
@@ -12,7 +11,7 @@ from typing import Any
 
 import pytest
 import websockets
-from tests.conftest import GUARD, until
+from tests.conftest import GUARD, OnHold, until
 from tests.integration.conftest import on_transport
 from websockets.exceptions import InvalidStatus
 
@@ -180,23 +179,8 @@ async def test_a_caller_hanging_up_mid_session_ends_the_call_there(relay_app: An
     assert [t["to_state"] for t in call["transitions"]][-2:] == ["QUALIFY", "END"]
 
 
-class _OnHold:
-    """Says nothing until the test lets it hang up: the session stays live."""
-
-    answers = "answer"
-
-    def __init__(self) -> None:
-        self.listening = asyncio.Event()
-        self.release = asyncio.Event()
-
-    async def reply(self, heard: Sequence[str]) -> Reply:
-        self.listening.set()
-        await self.release.wait()
-        return HANG_UP
-
-
 async def test_a_failed_session_ends_the_call_as_a_telephony_error(relay_app: Any) -> None:
-    callee = _OnHold()
+    callee = OnHold()
     directory = CalleeDirectory.bundled()
     directory.register(CALLEE, callee)
     async with relay_app(directory) as live:

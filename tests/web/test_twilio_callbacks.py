@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
-from tests.conftest import CLIENT_TIMEOUT, GUARD, until
+from tests.conftest import CLIENT_TIMEOUT, GUARD, OnHold, until
 from twilio.request_validator import RequestValidator
 
 from voiceagent.intent.local import LocalClassifier
 from voiceagent.providers.base import Providers
 from voiceagent.providers.scripted import ScriptedLanguage
 from voiceagent.providers.simulated import (
-    HANG_UP,
     CalleeDirectory,
-    Reply,
     ScriptedCallee,
     SimulatedCarrier,
 )
@@ -71,23 +68,8 @@ async def test_a_transfer_no_one_answers_is_apologised_for(live_app: Any) -> Non
     assert (stored["status"], stored["dial_status"]) == ("transferred", "no-answer")
 
 
-class _OnHold:
-    """A callee who says nothing until the test lets it hang up: the call stays live."""
-
-    answers = "answer"
-
-    def __init__(self) -> None:
-        self.listening = asyncio.Event()
-        self.release = asyncio.Event()
-
-    async def reply(self, heard: Sequence[str]) -> Reply:
-        self.listening.set()
-        await self.release.wait()
-        return HANG_UP
-
-
 async def test_fallback_ends_politely_and_records_a_telephony_error(live_app: Any) -> None:
-    callee = _OnHold()
+    callee = OnHold()
     directory = CalleeDirectory.bundled()
     directory.register(CALLEE, callee)
     async with live_app(directory) as live:

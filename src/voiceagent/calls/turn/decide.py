@@ -15,6 +15,7 @@ from typing import Any
 
 from voiceagent.calls import records
 from voiceagent.calls.context import Context
+from voiceagent.calls.status import FINISHED
 from voiceagent.calls.turn.job import Ask, TurnJob, ms_since
 from voiceagent.calls.understand import Understood, spoken_facts, understand
 from voiceagent.db import calls_repo, turns_repo
@@ -50,6 +51,11 @@ class Read:
     number: int
     stored: TurnRow | None  # the turn, when a retry or another instance got here first
     history: Sequence[MessageRow]
+
+    @property
+    def ended(self) -> bool:
+        """The call is over: nothing more is decided or said on it."""
+        return self.call.state == State.END or self.call.status in FINISHED
 
 
 class Decider:

@@ -19,7 +19,6 @@ from sqlalchemy.exc import IntegrityError
 from voiceagent.calls import records
 from voiceagent.calls.audio import AudioStore, new_audio_id
 from voiceagent.calls.context import Context
-from voiceagent.calls.status import FINISHED
 from voiceagent.calls.turn import line, replay
 from voiceagent.calls.turn.budget import MAX_BRIDGES, Budget, render
 from voiceagent.calls.turn.decide import Decider, request_from_plan
@@ -96,7 +95,7 @@ class GatherTurns:
         log = log.bind(call_id=read.call.id)
         if read.stored is not None:
             return await self._replay(read.call.id, read.stored, log)
-        if read.call.state == State.END or read.call.status in FINISHED:
+        if read.ended:
             log.warning("webhook_after_end", turn=read.number)
             return twiml.hang_up()
         job = await self.decider.decide(read, ask, audio_id=new_audio_id(), log=log)

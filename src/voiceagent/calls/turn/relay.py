@@ -18,12 +18,11 @@ from sqlalchemy.exc import IntegrityError
 
 from voiceagent.calls import records
 from voiceagent.calls.context import Context
-from voiceagent.calls.status import FINISHED
 from voiceagent.calls.turn import replay
 from voiceagent.calls.turn.decide import Decider
 from voiceagent.calls.turn.job import Ask, ms_since
 from voiceagent.calls.turn.relay_session import Send, Session, goodbye_request
-from voiceagent.funnel import Cause, State
+from voiceagent.funnel import Cause
 from voiceagent.providers.base import SessionEnd, StreamEvent
 from voiceagent.providers.twilio import relay as wire
 from voiceagent.providers.twilio import twiml
@@ -48,7 +47,7 @@ class RelayTurns:
         log = log.bind(call_id=read.call.id)
         if read.stored is not None:
             return await self._stored(read.call.id, read.number)
-        if read.call.state == State.END or read.call.status in FINISHED:
+        if read.ended:
             log.warning("webhook_after_end", turn=read.number)
             return twiml.hang_up()
         job = await self.decider.decide(read, ask, audio_id="", log=log)

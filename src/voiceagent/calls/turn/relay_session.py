@@ -15,7 +15,6 @@ from typing import Any
 
 from voiceagent.calls import records
 from voiceagent.calls.context import Context
-from voiceagent.calls.status import FINISHED
 from voiceagent.calls.turn import line
 from voiceagent.calls.turn.decide import Decider
 from voiceagent.calls.turn.job import Ask, TurnJob, ms_since
@@ -117,7 +116,7 @@ class Session:
             self.log.warning("relay_for_unknown_call")
             await self._end({"reason": "unknown_call"})
             return False
-        if read.call.state == State.END or read.call.status in FINISHED:
+        if read.ended:
             self.log.warning("relay_after_end")
             await self._end({"reason": "ended"})
             return False
@@ -163,7 +162,7 @@ class Session:
             await self._store_line(self.line)  # a prompt over a line: it ends where it was
         ask = Ask(self.call_id, self.sid, None, said, time.perf_counter())
         read = await self.decider.read(ask)
-        if read is None or read.call.state == State.END or read.call.status in FINISHED:
+        if read is None or read.ended:
             return
         if read.stored is not None:  # cannot happen on one socket; never decide a turn twice
             self.log.warning("relay_turn_already_stored", turn=read.number)
