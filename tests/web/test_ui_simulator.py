@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
+import pytest
 from tests.conftest import CLIENT_TIMEOUT, GUARD, until
 
 from voiceagent.intent.local import LocalClassifier
@@ -75,9 +76,12 @@ async def reply(http: httpx.AsyncClient, call_id: str, csrf: str, **form: str) -
     return response.text
 
 
-async def test_a_test_call_played_over_http_streams_its_turns(live_app: Any) -> None:
+@pytest.mark.parametrize("transport", ["gather", "relay"])
+async def test_a_test_call_played_over_http_streams_its_turns(
+    live_app: Any, transport: str
+) -> None:
     async with (
-        live_app() as live,
+        live_app(voice_transport=transport) as live,
         httpx.AsyncClient(base_url=live.base_url, timeout=CLIENT_TIMEOUT) as http,
     ):
         call_id = await start_test_call(http, lead_name="Robin", lead_company="Acme")
