@@ -271,16 +271,23 @@ class _Gate:
         return self._finish(self.sentence, "") if self.sentence.strip() else []
 
     def _flow(self) -> list[str]:
-        """Let through the words of the sentence so far that cannot fail, up to a space."""
+        """Let through what of the sentence so far cannot fail.
+
+        A word still being written goes out too, unless it may be the start of a word the check
+        looks for ("guar…", "rob…"): waiting for the next token would cost every line a token.
+        """
         if self.holding:
             return []
         cut = max(self.sentence.rfind(" "), self.sentence.rfind("\n"))
+        partial = self.sentence[cut + 1 :]
+        if partial and not _may_become_risky(partial):
+            cut = len(self.sentence)
         if cut <= self.sent:
             return []
         candidate = self.sentence[:cut]
         last_word = candidate.split()[-1] if candidate.split() else ""
         # A figure is held until the word after it is known ("20" may become "20 percent").
-        risky = any(ch.isdigit() or ch in "$€£¥" for ch in last_word)
+        risky = any(ch.isdigit() or ch in "$€£¥%" for ch in last_word)
         if risky or not self._passes(candidate):
             self.holding = True
             return []
@@ -302,6 +309,28 @@ class _Gate:
         if self.index == 0 and Line.DISCLOSE_AI in self.request.lines:
             return False  # the disclosure must say "AI": only the whole sentence can tell
         return self.checker.check(partial, self.request, self.index).ok
+
+
+# Words the check looks for (figures, promises, denials, talk of models): a word being written
+# that may still turn into one of these waits for its end.
+_WATCHED = frozenset(
+    re.findall(
+        r"[a-z]+",
+        " ".join(_PROMISES)
+        + " dollar dollars bucks euro euros pound pounds usd eur gbp cents percent per cent"
+        " robot bot machine computer human person being real actual live agent"
+        " language model llm llms chatgpt gpt openai training data knowledge cutoff system"
+        " prompt instructions programming script ai http https www com net org io co us biz"
+        " info app dev",
+    )
+)
+
+
+def _may_become_risky(partial: str) -> bool:
+    word = partial.lower()
+    if not word.isalpha():
+        return True  # punctuation, figures, addresses: wait for the word's end
+    return any(watched.startswith(word) for watched in _WATCHED)
 
 
 async def _joined(sentences: AsyncIterator[str]) -> AsyncIterator[str]:
