@@ -15,6 +15,7 @@ from tests.conftest import GUARD, OnHold, until
 from tests.integration.conftest import on_transport
 from websockets.exceptions import InvalidStatus
 
+from voiceagent.calls.turn.budget import BRIDGES
 from voiceagent.emulators.openai import OpenAIBehaviour
 from voiceagent.providers.simulated import (
     HANG_UP,
@@ -114,6 +115,26 @@ async def test_the_models_tokens_go_out_as_they_are_written(voiced_relay: Any) -
         stages = message["stages"]
         assert message["latency_ms"] == stages["relay_first_token"]
         assert stages["relay_first_token"] <= stages["relay_last_token"]
+
+
+async def test_a_model_late_past_the_budget_is_bridged_and_the_call_goes_on(
+    voiced_relay: Any,
+) -> None:
+    reply = "Good. Tell me more about that?"
+    directory = _directory("Sure.", "We use Gusto.")
+    async with voiced_relay(
+        directory, tts=False, webhook_budget_seconds=0.5, llm_timeout_seconds=5
+    ) as voiced:
+        voiced.openai.behaviour = OpenAIBehaviour(
+            first_token_delay=0.9, total_duration=1.0, reply=reply
+        )
+        call = await voiced.live.run_call(CALLEE)
+        metrics = (await voiced.live.http.get("/metrics")).text
+    bridged = [m for m in agent(call) if "bridged" in m["stages"]]
+    assert bridged
+    assert all(m["text"].startswith(BRIDGES) and m["text"].endswith(reply) for m in bridged)
+    assert re.search(r"voiceagent_webhook_budget_exceeded_total [1-9]", metrics)
+    assert call["end_reason"] == "caller_hung_up"  # the callee ran out of words: the call went on
 
 
 async def test_a_line_the_caller_speaks_over_is_stored_as_heard(relay_app: Any) -> None:

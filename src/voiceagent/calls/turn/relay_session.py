@@ -16,6 +16,7 @@ from typing import Any
 from voiceagent.calls import records
 from voiceagent.calls.context import Context
 from voiceagent.calls.turn import line
+from voiceagent.calls.turn.budget import BRIDGES
 from voiceagent.calls.turn.decide import Decider
 from voiceagent.calls.turn.job import Ask, TurnJob, ms_since
 from voiceagent.funnel import Cause, Decision, State, Then
@@ -205,12 +206,40 @@ class Session:
     async def _stream(self, current: _Line) -> None:
         pieces = line.pieces(self.ctx, current.job)
         try:
+            first = asyncio.ensure_future(anext(pieces))
+            try:
+                budget = self.ctx.settings.webhook_budget_seconds
+                remaining = budget - ms_since(current.job.started) / 1000
+                piece = await asyncio.wait_for(asyncio.shield(first), max(0.0, remaining))
+            except TimeoutError:
+                await self._bridge(current)
+                piece = await first
+            await current.job.stored()
+            await self._say(current, piece, last=False)
             async for piece in pieces:
-                await current.job.stored()
                 await self._say(current, piece, last=False)
         finally:
+            if not first.done():
+                first.cancel()
+                await asyncio.gather(first, return_exceptions=True)
             await pieces.aclose()
         await self._say(current, "", last=True)
+
+    async def _bridge(self, current: _Line) -> None:
+        """No dead air: the model is late, so a short line goes first (as on the Gather loop)."""
+        job = current.job
+        text = BRIDGES[job.number % len(BRIDGES)]
+        self.ctx.metrics.budget_exceeded.inc()
+        self.log.warning(
+            "webhook_budget_exceeded",
+            event_detail="bridging line while the model writes the line",
+            turn=job.number,
+            latency_ms=round(ms_since(job.started), 2),
+            budget_ms=self.ctx.settings.webhook_budget_seconds * 1000,
+        )
+        job.stages["bridged"] = ms_since(job.started)
+        await job.stored()
+        await self._say(current, text + " ", last=False)
 
     async def _say(self, current: _Line, token: str, *, last: bool) -> None:
         if current.first_ms is None:
