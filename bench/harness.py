@@ -736,7 +736,7 @@ class Bench:
             **extra,
         }
 
-    def _configure_vendors(self, profile: Profile, faults: Faults) -> None:
+    def configure_vendors(self, profile: Profile, faults: Faults) -> None:
         self.openai.reset(
             OpenAIBehaviour(
                 first_token_delay=profile.llm_first_token,
@@ -827,7 +827,7 @@ class Bench:
         api_statuses: Counter[int] = Counter()
         lag = LoopLag()
         async with self.service(label, env) as service:
-            self._configure_vendors(profile, faults)
+            self.configure_vendors(profile, faults)
             gate = asyncio.Semaphore(concurrency)
             limits = httpx.Limits(max_connections=None, max_keepalive_connections=500)
             async with httpx.AsyncClient(

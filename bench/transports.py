@@ -23,8 +23,10 @@ from harness import (
     RESULTS,
     Bench,
     EventKind,
+    Faults,
     Json,
     PlacedCall,
+    Profile,
     RunData,
     StoredCall,
     StoredMessage,
@@ -36,6 +38,13 @@ from harness import (
     write_json,
 )
 from latency import figures as gather_figures
+
+from voiceagent.funnel.states import SCRIPTED_LINES, Line, State
+from voiceagent.providers.base import LineRequest
+from voiceagent.providers.line_check import CheckedLanguage
+from voiceagent.providers.openai_language import OpenAILanguage
+from voiceagent.providers.scripted import ScriptedLanguage
+from voiceagent.script.model import load_script
 
 TRANSPORTS = ("gather", "relay")
 # The relay target: prompt -> first token at most this much over the model's own first token.
@@ -67,7 +76,12 @@ def health(run: RunData) -> Json:
         for k, v in run.service_log.items()
         if k.startswith(("error:", "critical:")) or k in ("traceback", "asgi_exception")
     }
+    log = run.service_log
     return {
+        # Lines the caller got less of: on relay, a line the model's deadline cut mid-way; on
+        # gather, a turn answered with the script's line because the model was late.
+        "degraded_lines": log.get("warning:llm_error_mid_line", 0)
+        + log.get("warning:turn_answered_from_script", 0),
         "calls": len(run.calls),
         "completed": sum(1 for c in run.calls if (c.api or {}).get("status") == "completed"),
         "ended_as_expected": sum(1 for c in run.calls if c.ended_as_expected()),
@@ -206,6 +220,45 @@ def gather_run_figures(run: RunData) -> Json:
     return {**result, "transport": "gather", "cpu": cpu(run, lines), "health": health(run)}
 
 
+async def provider_floor(bench: Bench, profile: Profile, lines: int) -> Json:
+    """A relay line's floor without the service: the model's first token through the SDK, and
+    the first piece the output check lets through (it waits for the word's end), one line at a
+    time, in this process."""
+    script = load_script()
+    model = OpenAILanguage(
+        api_key=bench.openai.api_key,
+        model=bench.openai.model,
+        script=script,
+        base_url=f"{bench.urls['openai']}/v1",
+    )
+    checked = CheckedLanguage(model, ScriptedLanguage(script), fixed=SCRIPTED_LINES)
+    bench.configure_vendors(profile, Faults())
+    first_token: list[float] = []
+    first_piece: list[float] = []
+    for turn in range(1, lines + 1):
+        request = LineRequest(
+            call_id="floor",
+            turn=turn,
+            state=State.QUALIFY,
+            lines=(Line.ASK_QUESTION,),
+            caller_text="Sure, go ahead.",
+        )
+        for source, into in (
+            (model.stream_tokens(request), first_token),
+            (checked.stream_pieces(request), first_piece),
+        ):
+            began = time.perf_counter()
+            async for _ in source:
+                into.append((time.perf_counter() - began) * 1000)
+                break
+            await source.aclose()  # type: ignore[attr-defined]
+    return {
+        "lines": lines,
+        "model_first_token_ms": summarize(first_token),
+        "checked_first_piece_ms": summarize(first_piece),
+    }
+
+
 # ---------------------------------------------------------------------------------------------
 # The table
 
@@ -246,6 +299,7 @@ def run_row(result: Json) -> list[str]:
         str(h["failed_calls"]),
         str(h["server_5xx"]),
         str(h["service_log_errors"]),
+        str(h["degraded_lines"]),
         f"{result['seconds']}",
         f"{c['service_cpu_seconds']}",
         f"{c['service_cpu_share']:.0%}",
@@ -266,6 +320,7 @@ RUN_HEADER = [
     "failed calls",
     "5xx",
     "service log errors",
+    "lines cut / from script",
     "run s",
     "service CPU s",
     "CPU % of run",
@@ -306,6 +361,7 @@ def markdown(results: Sequence[Json], meta: Json) -> str:
         f"Relay target: service prompt -> first token p95 <= {meta['relay_target_ms']:.0f} ms "
         "(generated lines).",
         "",
+        *_floor_text(meta.get("relay_floor")),
         "## Runs",
         "",
         *table(RUN_HEADER, (run_row(r) for r in results)),
@@ -316,6 +372,18 @@ def markdown(results: Sequence[Json], meta: Json) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _floor_text(floor: Json | None) -> list[str]:
+    if not floor:
+        return []
+    token, piece = floor["model_first_token_ms"], floor["checked_first_piece_ms"]
+    return [
+        f"Relay floor, no service ({floor['lines']} lines one at a time): the model's first "
+        f"token p50/p95 {token['p50']:.0f}/{token['p95']:.0f} ms through the SDK; the output "
+        f"check's first piece {piece['p50']:.0f}/{piece['p95']:.0f} ms.",
+        "",
+    ]
 
 
 def print_result(result: Json) -> None:
@@ -353,6 +421,14 @@ async def main(args: argparse.Namespace) -> list[Json]:
     profile = PROFILES[args.profile]
     with tempfile.TemporaryDirectory(prefix="voiceagent-bench-") as tmp:
         async with Bench(args.workdir or Path(tmp), seed=args.seed) as bench:
+            if args.floor_lines and "relay" in args.transports:
+                floor = await provider_floor(bench, profile, args.floor_lines)
+                args.floor = floor
+                print(
+                    f"provider floor ({floor['lines']} lines, no service): model first token "
+                    f"{floor['model_first_token_ms']}, checked first piece "
+                    f"{floor['checked_first_piece_ms']}"
+                )
             # Each level's transports back to back, so both see about the same machine.
             for concurrency in args.concurrency:
                 for transport in args.transports:
@@ -387,12 +463,20 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--call-timeout", type=float, default=120.0)
     parser.add_argument("--run-timeout", type=float, default=240.0)
+    parser.add_argument(
+        "--floor-lines",
+        type=int,
+        default=20,
+        help="lines for the relay floor (model and output check, no service); 0 skips it",
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument(
         "--workdir", type=Path, help="keep each run's database and service log here"
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    args.floor = None
+    return args
 
 
 def cli() -> None:
@@ -409,6 +493,7 @@ def cli() -> None:
         "profile": profile.as_json(),
         "think_seconds": args.think,
         "relay_target_ms": profile.llm_first_token * 1000 + RELAY_MARGIN_MS,
+        "relay_floor": args.floor,
         "wall_seconds": round(time.monotonic() - began, 1),
     }
     write_json(args.out / "transports.json", {"benchmark": "transports", **meta, "runs": results})
