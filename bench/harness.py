@@ -238,18 +238,24 @@ class TimingTransport(httpx.AsyncBaseTransport):
 
 
 class ThinkingCallee:
-    """A persona that takes `think` seconds before each reply (speaking, Twilio's endpointing)."""
+    """A persona that takes `think` seconds before each reply (speaking, Twilio's endpointing).
 
-    def __init__(self, inner: Callee, think: float) -> None:
-        self._inner, self._think = inner, think
+    With `jitter`, each pause is drawn evenly from think * (1 +- jitter) (seeded), so calls that
+    started together stop replying in step.
+    """
+
+    def __init__(self, inner: Callee, think: float, jitter: float = 0.0, seed: str = "") -> None:
+        self._inner, self._think, self._jitter = inner, think, jitter
+        self._dice = random.Random(seed)
 
     @property
     def answers(self) -> AnswerMode:
         return self._inner.answers
 
     async def reply(self, heard: Sequence[str]) -> Reply:
-        if self._think > 0:
-            await asyncio.sleep(self._think)
+        pause = self._think * (1 + self._jitter * (2 * self._dice.random() - 1))
+        if pause > 0:
+            await asyncio.sleep(pause)
         return await self._inner.reply(heard)
 
 
@@ -655,6 +661,7 @@ class RunData:
     slowed: dict[str, int]
     loadavg: tuple[float, float, float] = (0.0, 0.0, 0.0)  # the machine's, as the run ended
     loadavg_during: list[float] = field(default_factory=list)  # 1-minute, about once a second
+    think_jitter: float = 0.0
 
     def webhooks(self) -> list[Webhook]:
         hooks: list[Webhook] = []
@@ -792,6 +799,7 @@ class Bench:
         faults: Faults = Faults(),
         personas: Mapping[str, float] | None = None,
         think: float = 1.0,
+        think_jitter: float = 0.0,
         call_timeout: float = 120.0,
         run_timeout: float = 300.0,
         extra_env: Mapping[str, str] | None = None,
@@ -806,7 +814,8 @@ class Bench:
         for index in range(calls):
             persona = directory.persona(dice.choices(names, weights)[0])
             phone = f"+1415555{2000 + index:04d}"
-            directory.register(phone, ThinkingCallee(persona.callee(), think))
+            callee = ThinkingCallee(persona.callee(), think, think_jitter, f"{self.seed}:{phone}")
+            directory.register(phone, callee)
             placed.append(
                 PlacedCall(
                     index, persona.name, phone, persona.expectation(handoff_configured=handoff)
@@ -870,6 +879,7 @@ class Bench:
             loadgen_cpu=loadgen_cpu,
             loop_lag=lag.samples,
             loadavg_during=lag.loadavg,
+            think_jitter=think_jitter,
             service_log=service.log_events(),
             service_log_samples=service.log_samples(),
             slowed=slowed,
@@ -978,6 +988,7 @@ def run_meta(run: RunData) -> Json:
         "profile": run.profile.as_json(),
         "faults": run.faults.as_json(),
         "think_seconds": run.think,
+        "think_jitter": run.think_jitter,
         "seconds": round(run.seconds, 1),
         "service_cpu_seconds": round(run.service_cpu, 1),
         "service_cpu_share": round(run.service_cpu / run.seconds, 2) if run.seconds else None,

@@ -354,7 +354,8 @@ def markdown(results: Sequence[Json], meta: Json) -> str:
         f"Profile `{profile['name']}` (model first token {profile['llm_first_token_s'] * 1000:.0f}"
         f" ms, last {profile['llm_total_s'] * 1000:.0f} ms; TTS first byte "
         f"{profile['tts_first_byte_s'] * 1000:.0f} ms, used by gather only), think "
-        f"{meta['think_seconds']} s, {meta['machine']['cpus']} CPUs, Python "
+        f"{meta['think_seconds']} s +- {meta['think_jitter']:.0%}, {meta['machine']['cpus']} CPUs, "
+        "Python "
         f"{meta['machine']['python']}. Command: `{meta['command']}` "
         f"({meta['wall_seconds']:.0f} s).",
         "",
@@ -439,6 +440,7 @@ async def main(args: argparse.Namespace) -> list[Json]:
                         calls=max(concurrency, args.min_calls),
                         profile=profile,
                         think=args.think,
+                        think_jitter=args.think_jitter,
                         call_timeout=args.call_timeout,
                         run_timeout=args.run_timeout,
                         extra_env={"VOICE_TRANSPORT": transport},
@@ -461,8 +463,16 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--think", type=float, default=1.0, help="seconds each callee takes before replying"
     )
-    parser.add_argument("--call-timeout", type=float, default=120.0)
-    parser.add_argument("--run-timeout", type=float, default=240.0)
+    parser.add_argument(
+        "--think-jitter",
+        type=float,
+        default=0.0,
+        help="each pause drawn from think x (1 +- this); 0: every callee replies in step",
+    )
+    # 200 gather calls on a busy 2-core machine run past two minutes: a call cut by the
+    # harness's own timeout would count as failed.
+    parser.add_argument("--call-timeout", type=float, default=300.0)
+    parser.add_argument("--run-timeout", type=float, default=600.0)
     parser.add_argument(
         "--floor-lines",
         type=int,
@@ -492,6 +502,7 @@ def cli() -> None:
         "machine": machine(),
         "profile": profile.as_json(),
         "think_seconds": args.think,
+        "think_jitter": args.think_jitter,
         "relay_target_ms": profile.llm_first_token * 1000 + RELAY_MARGIN_MS,
         "relay_floor": args.floor,
         "wall_seconds": round(time.monotonic() - began, 1),
