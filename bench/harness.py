@@ -238,27 +238,38 @@ class TimingTransport(httpx.AsyncBaseTransport):
 
 
 class ThinkingCallee:
-    """A persona that takes `think` seconds before each reply (speaking, Twilio's endpointing)."""
+    """A persona that takes `think` seconds before each reply (speaking, Twilio's endpointing).
 
-    def __init__(self, inner: Callee, think: float) -> None:
-        self._inner, self._think = inner, think
+    With `jitter`, each pause is drawn evenly from think * (1 +- jitter) (seeded), so calls that
+    started together stop replying in step.
+    """
+
+    def __init__(self, inner: Callee, think: float, jitter: float = 0.0, seed: str = "") -> None:
+        self._inner, self._think, self._jitter = inner, think, jitter
+        self._dice = random.Random(seed)
 
     @property
     def answers(self) -> AnswerMode:
         return self._inner.answers
 
     async def reply(self, heard: Sequence[str]) -> Reply:
-        if self._think > 0:
-            await asyncio.sleep(self._think)
+        pause = self._think * (1 + self._jitter * (2 * self._dice.random() - 1))
+        if pause > 0:
+            await asyncio.sleep(pause)
         return await self._inner.reply(heard)
 
 
 class LoopLag:
-    """How late this process's event loop wakes up: our own measurements are only this good."""
+    """How late this process's event loop wakes up: our own measurements are only this good.
+
+    It also samples the machine's 1-minute load average about once a second: other work on the
+    machine skews every figure.
+    """
 
     def __init__(self, period: float = 0.05) -> None:
         self.period = period
         self.samples: list[float] = []
+        self.loadavg: list[float] = []
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -266,7 +277,11 @@ class LoopLag:
 
     async def _tick(self) -> None:
         loop = asyncio.get_running_loop()
+        ticks = 0
         while True:
+            if ticks % max(1, round(1 / self.period)) == 0:
+                self.loadavg.append(os.getloadavg()[0])
+            ticks += 1
             before = loop.time()
             await asyncio.sleep(self.period)
             self.samples.append((loop.time() - before - self.period) * 1000)
@@ -426,6 +441,8 @@ class StoredMessage:
     text: str
     stages: dict[str, float]
     created_at: str
+    latency_ms: float | None = None
+    interrupted: bool = False
 
 
 @dataclass
@@ -454,13 +471,22 @@ def read_database(path: Path) -> dict[str, StoredCall]:
             lines = tuple((json.loads(plan) if plan else {}).get("lines", []))
             calls[call_id].turns[number] = StoredTurn(number, status, lines, created, ready)
         rows = con.execute(
-            "SELECT call_id, seq, role, text, stages, created_at FROM messages ORDER BY seq"
+            "SELECT call_id, seq, role, text, stages, created_at, latency_ms, interrupted"
+            " FROM messages ORDER BY seq"
         ).fetchall()
     finally:
         con.close()
-    for call_id, seq, role, text, stages, created in rows:
+    for call_id, seq, role, text, stages, created, latency, interrupted in rows:
         call = calls[call_id]
-        message = StoredMessage(seq, role, text, json.loads(stages) if stages else {}, created)
+        message = StoredMessage(
+            seq,
+            role,
+            text,
+            json.loads(stages) if stages else {},
+            created,
+            latency,
+            bool(interrupted),
+        )
         owner = next(
             (
                 t
@@ -634,6 +660,8 @@ class RunData:
     service_log_samples: list[str]
     slowed: dict[str, int]
     loadavg: tuple[float, float, float] = (0.0, 0.0, 0.0)  # the machine's, as the run ended
+    loadavg_during: list[float] = field(default_factory=list)  # 1-minute, about once a second
+    think_jitter: float = 0.0
 
     def webhooks(self) -> list[Webhook]:
         hooks: list[Webhook] = []
@@ -682,7 +710,14 @@ class Bench:
             k: v
             for k, v in os.environ.items()
             if not k.startswith(("OPENAI_", "ELEVENLABS_", "TWILIO_", "API_TOKEN", "HANDOFF_"))
-            and k not in ("DATABASE_URL", "PUBLIC_BASE_URL", "SCRIPT_PATH", "CALLING_HOURS")
+            and k
+            not in (
+                "DATABASE_URL",
+                "PUBLIC_BASE_URL",
+                "SCRIPT_PATH",
+                "CALLING_HOURS",
+                "VOICE_TRANSPORT",
+            )
         }
         src = str(Path(voiceagent.__file__).resolve().parents[1])
         path = os.pathsep.join(p for p in (src, keep.get("PYTHONPATH", "")) if p)
@@ -708,7 +743,7 @@ class Bench:
             **extra,
         }
 
-    def _configure_vendors(self, profile: Profile, faults: Faults) -> None:
+    def configure_vendors(self, profile: Profile, faults: Faults) -> None:
         self.openai.reset(
             OpenAIBehaviour(
                 first_token_delay=profile.llm_first_token,
@@ -764,6 +799,7 @@ class Bench:
         faults: Faults = Faults(),
         personas: Mapping[str, float] | None = None,
         think: float = 1.0,
+        think_jitter: float = 0.0,
         call_timeout: float = 120.0,
         run_timeout: float = 300.0,
         extra_env: Mapping[str, str] | None = None,
@@ -778,7 +814,8 @@ class Bench:
         for index in range(calls):
             persona = directory.persona(dice.choices(names, weights)[0])
             phone = f"+1415555{2000 + index:04d}"
-            directory.register(phone, ThinkingCallee(persona.callee(), think))
+            callee = ThinkingCallee(persona.callee(), think, think_jitter, f"{self.seed}:{phone}")
+            directory.register(phone, callee)
             placed.append(
                 PlacedCall(
                     index, persona.name, phone, persona.expectation(handoff_configured=handoff)
@@ -799,7 +836,7 @@ class Bench:
         api_statuses: Counter[int] = Counter()
         lag = LoopLag()
         async with self.service(label, env) as service:
-            self._configure_vendors(profile, faults)
+            self.configure_vendors(profile, faults)
             gate = asyncio.Semaphore(concurrency)
             limits = httpx.Limits(max_connections=None, max_keepalive_connections=500)
             async with httpx.AsyncClient(
@@ -841,6 +878,8 @@ class Bench:
             service_cpu=service_cpu,
             loadgen_cpu=loadgen_cpu,
             loop_lag=lag.samples,
+            loadavg_during=lag.loadavg,
+            think_jitter=think_jitter,
             service_log=service.log_events(),
             service_log_samples=service.log_samples(),
             slowed=slowed,
@@ -929,6 +968,11 @@ def errors_of(run: RunData, hooks: Sequence[Webhook]) -> Json:
 
 
 def _error_kind(message: str) -> str:
+    if message.startswith("relay session"):  # the simulated ConversationRelay's failures
+        if "said nothing" in message:
+            return "relay_agent_silent"
+        code = message.partition("failed (")[2][:5]
+        return f"relay_{code}" if code.isdigit() else "relay_other"
     for marker in ("answered HTTP", "invalid TwiML", "<Play>", "status callback", "duplicate"):
         if marker in message:
             return marker.strip("<>").replace(" ", "_")
@@ -944,6 +988,7 @@ def run_meta(run: RunData) -> Json:
         "profile": run.profile.as_json(),
         "faults": run.faults.as_json(),
         "think_seconds": run.think,
+        "think_jitter": run.think_jitter,
         "seconds": round(run.seconds, 1),
         "service_cpu_seconds": round(run.service_cpu, 1),
         "service_cpu_share": round(run.service_cpu / run.seconds, 2) if run.seconds else None,
@@ -951,6 +996,10 @@ def run_meta(run: RunData) -> Json:
         "loadgen_loop_lag_ms": {"p99": lag["p99"], "max": lag["max"]},
         # Other work on the machine skews every figure: more than 2 here on 2 cores means so.
         "machine_loadavg_1_5_15": [round(x, 2) for x in run.loadavg],
+        "machine_loadavg_1min_during": {
+            "first": round(run.loadavg_during[0], 2) if run.loadavg_during else None,
+            "max": round(max(run.loadavg_during), 2) if run.loadavg_during else None,
+        },
         "service_log": dict(sorted(run.service_log.items())),
         "service_log_samples": run.service_log_samples,
         "slowed_requests": run.slowed,
