@@ -6,6 +6,7 @@ company while it is finished; after MAX_BRIDGES of them the script's line answer
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from voiceagent.calls import records
@@ -26,6 +27,11 @@ class Budget:
     def __init__(self, ctx: Context, audio: AudioStore) -> None:
         self.ctx = ctx
         self.audio = audio
+        self._writes: set[asyncio.Task[None]] = set()
+
+    async def aclose(self) -> None:
+        if self._writes:
+            await asyncio.wait(self._writes, timeout=5)
 
     def remaining(self, started: float) -> float:
         spent = ms_since(started) / 1000
@@ -46,30 +52,38 @@ class Budget:
         )
         return twiml.bridge(spoken, redirect=redirect)
 
-    async def give_up(
-        self, call_id: str, number: int, request: LineRequest, then: Then, log: Any
-    ) -> str:
-        """The line is still not there after every bridge: answer with the script's line.
+    def give_up(self, call_id: str, number: int, request: LineRequest, then: Then, log: Any) -> str:
+        """The line is still not there after every bridge: answer with the script's line now.
 
         What follows the line is the funnel's decision, as for any answer (a transfer dials).
+        The answer is stored in the background: a slow database must not hold the webhook past
+        its budget. Should the model's line be stored first, that one stays on record.
         """
         text = self.ctx.fallback.compose(request)
         answer = render(self.ctx, call_id, number, twiml.Spoken(text), then)
-        stored = await records.record_answer(
-            self.ctx.sessions,
-            call_id=call_id,
-            number=number,
-            twiml=answer,
-            text=text,
-            state=request.state.value,
-            audio_id=None,
-            latency_ms=0.0,
-            stages={"gave_up": 1.0},
-        )
-        if not stored:
-            return await records.stored_answer(self.ctx.sessions, call_id, number) or answer
+        write = asyncio.create_task(self._store(call_id, number, request, answer, text, log))
+        self._writes.add(write)
+        write.add_done_callback(self._writes.discard)
         log.warning("turn_answered_from_script", turn=number)
         return answer
+
+    async def _store(
+        self, call_id: str, number: int, request: LineRequest, answer: str, text: str, log: Any
+    ) -> None:
+        try:
+            await records.record_answer(
+                self.ctx.sessions,
+                call_id=call_id,
+                number=number,
+                twiml=answer,
+                text=text,
+                state=request.state.value,
+                audio_id=None,
+                latency_ms=0.0,
+                stages={"gave_up": 1.0},
+            )
+        except Exception as exc:  # logged with the call id; the caller already heard the line
+            log.error("answer_not_stored", turn=number, error=repr(exc))
 
     def _cached_audio_url(self, text: str) -> str | None:
         cached = self.ctx.audio_cache.get(text) if self.ctx.audio_cache else None

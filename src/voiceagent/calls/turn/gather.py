@@ -45,6 +45,7 @@ class GatherTurns:
         """Let lines being written finish (they are short), so no answered turn is lost."""
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=5)
+        await self.budget.aclose()
 
     async def answer(self, ask: Ask, *, wait: int) -> str:
         """Answer inside the budget, however slow the database or the providers are.
@@ -73,9 +74,11 @@ class GatherTurns:
         if wait < MAX_BRIDGES:
             return self.budget.bridge(key[0], key[1], wait, ask.started, log)
         if job is not None:
-            return await self.budget.give_up(
-                job.call_id, job.number, job.request, job.decision.then, log
-            )
+            return self.budget.give_up(job.call_id, job.number, job.request, job.decision.then, log)
+        if wait < 2 * MAX_BRIDGES:
+            # Not even decided yet (a database that slow): one more bridge rather than a wait
+            # past the budget, which Twilio would answer with its fallback.
+            return self.budget.bridge(key[0], key[1], wait, ask.started, log)
         return await work
 
     def _forget(self, key: tuple[str, int] | None) -> Any:
@@ -148,7 +151,7 @@ class GatherTurns:
             return answer
         request = request_from_plan(call_id, stored)
         then = Then((stored.plan or {}).get("then", Then.LISTEN.value))
-        return await self.budget.give_up(call_id, stored.number, request, then, log)
+        return self.budget.give_up(call_id, stored.number, request, then, log)
 
     async def _produce(self, job: TurnJob, log: Any) -> None:
         """Write and voice the line; resolves `job.answer` with the TwiML once it is stored."""

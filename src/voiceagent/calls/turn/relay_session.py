@@ -44,6 +44,14 @@ class _Silence:
     generation: int
 
 
+@dataclass(frozen=True, slots=True)
+class _Prompt:
+    """The caller's words, and when they arrived on the socket."""
+
+    text: str
+    at: float
+
+
 @dataclass
 class _Line:
     """The line being streamed (or last streamed) on a session."""
@@ -63,6 +71,9 @@ class _Streamed:
     line: _Line
 
 
+_Item = StreamEvent | _Prompt | _Silence | _Streamed
+
+
 class Session:
     """One ConversationRelay WebSocket: events in order, one line streaming at a time."""
 
@@ -76,7 +87,7 @@ class Session:
         self.log: Any = self.ctx.log
         self.call_id = ""
         self.sid = ""
-        self.inbox: asyncio.Queue[StreamEvent | _Silence | _Streamed | None] = asyncio.Queue()
+        self.inbox: asyncio.Queue[_Item | None] = asyncio.Queue()
         self.generation = 0  # silence timers armed so far: a stale one is ignored
         self.timer: asyncio.TimerHandle | None = None
         self.line: _Line | None = None
@@ -101,7 +112,11 @@ class Session:
     async def _read(self) -> None:
         try:
             async for event in self.events:
-                await self.inbox.put(event)
+                if isinstance(event, Said):
+                    # The turn's clock starts when its words arrive, not when the loop gets to it.
+                    await self.inbox.put(_Prompt(event.text, time.perf_counter()))
+                else:
+                    await self.inbox.put(event)
         finally:
             await self.inbox.put(None)
 
@@ -128,15 +143,15 @@ class Session:
         self._arm(self._speaking_seconds(opening))
         return True
 
-    async def _handle(self, item: StreamEvent | _Silence | _Streamed) -> None:
+    async def _handle(self, item: _Item) -> None:
         if self.over:
             return
         match item:
             case _Streamed(line=current):
                 await self._streamed(current)
-            case Said(text=text) if text:
+            case _Prompt(text=text, at=at) if text:
                 self.malformed = 0
-                await self._turn(Said(text))
+                await self._turn(Said(text), at)
             case _Silence(generation=generation) if generation == self.generation:
                 await self._turn(Quiet(float(self.ctx.settings.gather_timeout_seconds)))
             case Interrupted(heard=heard):
@@ -156,12 +171,12 @@ class Session:
             case Problem(description=description):
                 self.log.error("relay_error", error=description)
 
-    async def _turn(self, said: Said | Quiet) -> None:
+    async def _turn(self, said: Said | Quiet, started: float | None = None) -> None:
         """One caller turn: the line in flight stops, the core decides, the next line streams."""
         self._disarm()
         if await self._stop_speaking() and self.line is not None:
             await self._store_line(self.line)  # a prompt over a line: it ends where it was
-        ask = Ask(self.call_id, self.sid, None, said, time.perf_counter())
+        ask = Ask(self.call_id, self.sid, None, said, started or time.perf_counter())
         read = await self.decider.read(ask)
         if read is None or read.ended:
             return
@@ -204,26 +219,41 @@ class Session:
             await self._end(self._handoff(current.job.decision))
 
     async def _stream(self, current: _Line) -> None:
-        pieces = line.pieces(self.ctx, current.job)
+        """Send the line's pieces as they come. The model is read on its own task, so a slow
+        write of the decision (which the first piece waits for) never stalls the model's stream."""
+        pieces: asyncio.Queue[str | Exception | None] = asyncio.Queue()
+        reader = asyncio.create_task(self._read_pieces(current.job, pieces))
         try:
-            first = asyncio.ensure_future(anext(pieces))
+            budget = self.ctx.settings.webhook_budget_seconds
+            remaining = budget - ms_since(current.job.started) / 1000
             try:
-                budget = self.ctx.settings.webhook_budget_seconds
-                remaining = budget - ms_since(current.job.started) / 1000
-                piece = await asyncio.wait_for(asyncio.shield(first), max(0.0, remaining))
+                piece = await asyncio.wait_for(pieces.get(), max(0.0, remaining))
             except TimeoutError:
                 await self._bridge(current)
-                piece = await first
+                piece = await pieces.get()
             await current.job.stored()
-            await self._say(current, piece, last=False)
-            async for piece in pieces:
+            while piece is not None:
+                if isinstance(piece, Exception):
+                    raise piece
                 await self._say(current, piece, last=False)
+                piece = await pieces.get()
         finally:
-            if not first.done():
-                first.cancel()
-                await asyncio.gather(first, return_exceptions=True)
-            await pieces.aclose()
+            reader.cancel()
+            await asyncio.gather(reader, return_exceptions=True)
         await self._say(current, "", last=True)
+
+    async def _read_pieces(
+        self, job: TurnJob, pieces: asyncio.Queue[str | Exception | None]
+    ) -> None:
+        stream = line.pieces(self.ctx, job)
+        try:
+            async for piece in stream:
+                pieces.put_nowait(piece)
+            pieces.put_nowait(None)
+        except Exception as exc:  # LineFailed above all: the sender raises it in its place
+            pieces.put_nowait(exc)
+        finally:
+            await stream.aclose()
 
     async def _bridge(self, current: _Line) -> None:
         """No dead air: the model is late, so a short line goes first (as on the Gather loop)."""
