@@ -42,7 +42,7 @@ from latency import figures as gather_figures
 from voiceagent.funnel.states import SCRIPTED_LINES, Line, State
 from voiceagent.providers.base import LineRequest
 from voiceagent.providers.line_check import CheckedLanguage
-from voiceagent.providers.openai_language import OpenAILanguage
+from voiceagent.providers.openai.language import OpenAILanguage
 from voiceagent.providers.scripted import ScriptedLanguage
 from voiceagent.script.model import load_script
 
