@@ -35,6 +35,7 @@ pytest: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/latency.py
 	$(BIN)/python bench/load_fault.py
+	$(BIN)/python bench/transports.py
 
 # Rebuild the intent model from corpus/intent/train (deterministic; commit the artefact).
 intent-model: $(STAMP)

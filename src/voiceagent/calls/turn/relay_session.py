@@ -175,7 +175,11 @@ class Session:
         """One caller turn: the line in flight stops, the core decides, the next line streams."""
         self._disarm()
         if await self._stop_speaking() and self.line is not None:
-            await self._store_line(self.line)  # a prompt over a line: it ends where it was
+            # A prompt over a line: it ends where it was. Over a goodbye, the call still ends.
+            if self.line.job.decision.then is not Then.LISTEN:
+                await self._streamed(self.line)
+                return
+            await self._store_line(self.line)
         ask = Ask(self.call_id, self.sid, None, said, started or time.perf_counter())
         read = await self.decider.read(ask)
         if read is None or read.ended:
