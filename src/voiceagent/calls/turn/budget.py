@@ -52,12 +52,22 @@ class Budget:
         )
         return twiml.bridge(spoken, redirect=redirect)
 
-    def give_up(self, call_id: str, number: int, request: LineRequest, then: Then, log: Any) -> str:
-        """The line is still not there after every bridge: answer with the script's line now.
+    async def give_up(
+        self,
+        call_id: str,
+        number: int,
+        request: LineRequest,
+        then: Then,
+        log: Any,
+        *,
+        started: float,
+    ) -> str:
+        """The line is still not there after every bridge: answer with the script's line.
 
         What follows the line is the funnel's decision, as for any answer (a transfer dials).
-        The answer is stored in the background: a slow database must not hold the webhook past
-        its budget. Should the model's line be stored first, that one stays on record.
+        The answer is stored before it is returned when the budget allows; a database slower
+        than that gets the write in the background (the webhook never waits past the budget).
+        Should the model's line be stored first, that one stays on record.
         """
         text = self.ctx.fallback.compose(request)
         answer = render(self.ctx, call_id, number, twiml.Spoken(text), then)
@@ -65,6 +75,10 @@ class Budget:
         self._writes.add(write)
         write.add_done_callback(self._writes.discard)
         log.warning("turn_answered_from_script", turn=number)
+        try:
+            await asyncio.wait_for(asyncio.shield(write), self.remaining(started))
+        except TimeoutError:
+            log.warning("answer_stored_late", turn=number)
         return answer
 
     async def _store(

@@ -11,6 +11,7 @@ first bytes exist; without one, or when synthesis fails before its first byte, w
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -74,7 +75,18 @@ class GatherTurns:
         if wait < MAX_BRIDGES:
             return self.budget.bridge(key[0], key[1], wait, ask.started, log)
         if job is not None:
-            return self.budget.give_up(job.call_id, job.number, job.request, job.decision.then, log)
+            # The next turn must find this one's decision: it is stored before any answer.
+            try:
+                await asyncio.wait_for(job.stored(), self.budget.remaining(ask.started))
+            except TimeoutError:
+                if wait < 2 * MAX_BRIDGES:
+                    return self.budget.bridge(key[0], key[1], wait, ask.started, log)
+                await job.stored()
+            except IntegrityError:
+                return await work  # decided on another instance: that answer stands
+            return await self.budget.give_up(
+                job.call_id, job.number, job.request, job.decision.then, log, started=ask.started
+            )
         if wait < 2 * MAX_BRIDGES:
             # Not even decided yet (a database that slow): one more bridge rather than a wait
             # past the budget, which Twilio would answer with its fallback.
@@ -151,7 +163,9 @@ class GatherTurns:
             return answer
         request = request_from_plan(call_id, stored)
         then = Then((stored.plan or {}).get("then", Then.LISTEN.value))
-        return self.budget.give_up(call_id, stored.number, request, then, log)
+        return await self.budget.give_up(
+            call_id, stored.number, request, then, log, started=time.perf_counter()
+        )
 
     async def _produce(self, job: TurnJob, log: Any) -> None:
         """Write and voice the line; resolves `job.answer` with the TwiML once it is stored."""
