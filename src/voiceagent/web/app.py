@@ -91,9 +91,9 @@ def create_app(
         )
         service = app.state.service = CallService(ctx)
         warming = None
-        if speech is not None and audio_cache is not None:
+        if speech is not None and audio_cache is not None and settings.voice_transport == "gather":
             # In the background: calls start at once; fixed lines answer from the cache once
-            # it is warm, and are synthesised live until then.
+            # it is warm, and are synthesised live until then. (On relay Twilio speaks.)
             texts = fixed_sentences(script, BRIDGES)
             warming = asyncio.create_task(audio_cache.warm(texts, speech), name="audio-warm")
         app.state.audio_warming = warming
@@ -114,6 +114,7 @@ def create_app(
             telephony=providers.telephony.name,
             database=engine.url.get_backend_name(),
             public_base_url=settings.public_base_url,
+            transport=settings.voice_transport,
         )
         try:
             yield
