@@ -84,6 +84,18 @@ class Decider:
             history = await turns_repo.list_messages(session=session, call_id=call.id)
         return Read(call=call, number=number, stored=stored, history=history)
 
+    async def admit(self, ask: Ask, log: Any) -> Read | None:
+        """A carrier's turn request, read; None (logged) when there is nothing to decide: a call
+        we never placed, or one that is over. A stored turn is read as it is: it is replayed."""
+        read = await self.read(ask)
+        if read is None:
+            log.warning("unknown_call", detail="webhook for a call we did not place")
+            return None
+        if read.stored is None and read.ended:
+            log.bind(call_id=read.call.id).warning("webhook_after_end", turn=read.number)
+            return None
+        return read
+
     async def decide(self, read: Read, ask: Ask, *, audio_id: str, log: Any) -> TurnJob:
         """Hear the turn, step the funnel, and start storing the decision."""
         call, number = read.call, read.number

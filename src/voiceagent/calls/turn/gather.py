@@ -103,16 +103,12 @@ class GatherTurns:
         return done
 
     async def _answer(self, ask: Ask, log: Any) -> str:
-        read = await self.decider.read(ask)
+        read = await self.decider.admit(ask, log)
         if read is None:
-            log.warning("unknown_call", detail="webhook for a call we did not place")
             return twiml.hang_up()
         log = log.bind(call_id=read.call.id)
         if read.stored is not None:
             return await self._replay(read.call.id, read.stored, log)
-        if read.ended:
-            log.warning("webhook_after_end", turn=read.number)
-            return twiml.hang_up()
         job = await self.decider.decide(read, ask, audio_id=new_audio_id(), log=log)
         self._start(job, log)
         try:

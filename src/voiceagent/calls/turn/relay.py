@@ -40,16 +40,12 @@ class RelayTurns:
         """The first webhook: the call's opening, decided and stored, as ConversationRelay's
         welcome greeting; the TwiML is the turn's stored answer, so a retry gets the same."""
         log = self.ctx.log.bind(call_id=ask.call_id, call_sid=ask.sid, turn=ask.number)
-        read = await self.decider.read(ask)
+        read = await self.decider.admit(ask, log)
         if read is None:
-            log.warning("unknown_call", detail="webhook for a call we did not place")
             return twiml.hang_up()
         log = log.bind(call_id=read.call.id)
         if read.stored is not None:
             return await self._stored(read.call.id, read.number)
-        if read.ended:
-            log.warning("webhook_after_end", turn=read.number)
-            return twiml.hang_up()
         job = await self.decider.decide(read, ask, audio_id="", log=log)
         welcome = self.ctx.fallback.compose(job.request)  # the opening with its disclosures
         settings = self.ctx.settings
