@@ -3,9 +3,13 @@ protocol with the official SDK pointed at it."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
+import pytest
+
+from voiceagent.calls import records
 from voiceagent.calls.turn.budget import BRIDGES
 from voiceagent.emulators.openai import OpenAIBehaviour
 from voiceagent.providers.simulated import CalleeDirectory, EventKind, ScriptedCallee
@@ -160,3 +164,26 @@ async def test_a_model_far_too_slow_gets_the_scripts_line_and_the_call_goes_on(
     assert any("<Redirect" in str(hook.data["twiml"]) for hook in hooks)
     generated = [m for m in call["messages"] if "language_timeout" in m.get("stages", {})]
     assert generated  # those turns were answered with the script's line
+
+
+async def test_a_line_given_up_on_waits_for_its_decision_so_the_next_turn_builds_on_it(
+    voiced_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A model that never makes it and a slow database together: the script's line answers
+    after every bridge, but only once the turn's decision is stored — the next turn must
+    decide from it, or the funnel walks backwards."""
+    store = records.record_decision
+
+    async def slow_store(*args: Any, **kwargs: Any) -> None:
+        await asyncio.sleep(0.4)
+        await store(*args, **kwargs)
+
+    monkeypatch.setattr(records, "record_decision", slow_store)
+    async with voiced_app(tts=False, webhook_budget_seconds=0.3, llm_timeout_seconds=5) as voiced:
+        voiced.openai.behaviour = OpenAIBehaviour(first_token_delay=4.0, total_duration=4.1)
+        call = await voiced.live.run_call(BUYER)
+    assert (call["end_reason"], call["outcome"]) == ("completed", "converted")
+    path = ["INIT"] + [t["to_state"] for t in call["transitions"]]
+    assert path == ["INIT", "INTRO", "QUALIFY", "PITCH", "CLOSE", "END"]
+    gave_up = [m for m in call["messages"] if m["role"] == "agent" and "gave_up" in m["stages"]]
+    assert gave_up  # the script's line answered those turns
