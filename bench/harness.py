@@ -782,9 +782,11 @@ class Bench:
         before = self.tts_gate.total
         await process.start()
         try:
-            if self.tts_gate.total == before:
-                await asyncio.sleep(0.5)  # warming is a background task: let it begin
-            await self.tts_gate.quiet()
+            # On ConversationRelay Twilio speaks: the service warms no audio, so nothing to wait on.
+            if extra.get("VOICE_TRANSPORT", "gather") == "gather":
+                if self.tts_gate.total == before:
+                    await asyncio.sleep(0.5)  # warming is a background task: let it begin
+                await self.tts_gate.quiet()
             yield process
         finally:
             await process.stop()
