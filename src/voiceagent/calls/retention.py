@@ -12,7 +12,6 @@ each run the daily job against one database.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -21,6 +20,7 @@ from typing import Any
 from sqlalchemy import delete, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from voiceagent.calls.periodic import every
 from voiceagent.db.engine import Sessions
 from voiceagent.db.tables import CallRow, MessageRow, TransitionRow, TurnRow, utcnow
 from voiceagent.observability import get_logger
@@ -77,16 +77,12 @@ async def run_daily(
 ) -> None:
     """Purge shortly after start-up, then every `interval` seconds, until cancelled."""
     log = log or get_logger()
-    delay = first_delay
-    while True:
-        await asyncio.sleep(delay)
-        delay = interval
-        try:
-            report = await purge(sessions=sessions, days=days, now=clock())
-        except Exception as exc:  # a failed run must not end the job: the next one retries
-            log.error("retention_failed", error=f"{type(exc).__name__}: {exc}")
-            continue
+
+    async def purge_old() -> None:
+        report = await purge(sessions=sessions, days=days, now=clock())
         log.info("retention_purged", days=days, **report.summary())
+
+    await every(interval, purge_old, first_delay=first_delay, name="retention", log=log)
 
 
 async def _next_batch(session: AsyncSession, *, cutoff: datetime, after: str) -> Sequence[CallRow]:

@@ -11,13 +11,13 @@ Idempotent, like retention: several instances may each run the job against one d
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import exists, select
 
+from voiceagent.calls.periodic import every
 from voiceagent.db.engine import Sessions
 from voiceagent.db.tables import CallRow, MessageRow, TurnRow, utcnow
 from voiceagent.funnel import EndReason
@@ -66,13 +66,9 @@ async def run_periodically(
     log: Any = None,
 ) -> None:
     log = log or get_logger()
-    await asyncio.sleep(first_delay)
-    while True:
-        try:
-            ended = await finalise_stale(sessions=sessions, idle=idle, now=clock())
-        except Exception as exc:  # a failed run must not end the job: the next one retries
-            log.error("stale_calls_failed", error=f"{type(exc).__name__}: {exc}")
-        else:
-            for call_id in ended:
-                log.warning("stale_call_finalised", call_id=call_id, idle_minutes=idle)
-        await asyncio.sleep(interval)
+
+    async def finalise() -> None:
+        for call_id in await finalise_stale(sessions=sessions, idle=idle, now=clock()):
+            log.warning("stale_call_finalised", call_id=call_id, idle_minutes=idle)
+
+    await every(interval, finalise, first_delay=first_delay, name="stale_calls", log=log)
