@@ -190,7 +190,7 @@ class CheckedLanguage:
             yield self.fallback.compose(request)
             return
         if not hasattr(self.model, "stream_tokens"):
-            async for piece in _joined(self._checked_sentences(request)):
+            async for piece in as_pieces(self.stream_line(request)):
                 yield piece
             return
         gate = _Gate(self.checker, request, max_sentences=getattr(self.model, "max_sentences", 2))
@@ -216,10 +216,6 @@ class CheckedLanguage:
         if gate.failed and gate.index == 0:
             scripted = self.fallback.compose(request)
             yield (" " + scripted) if spoke else scripted
-
-    async def _checked_sentences(self, request: LineRequest) -> AsyncIterator[str]:
-        async for sentence in self.stream_line(request):
-            yield sentence
 
     def _log_failure(self, request: LineRequest, index: int, reason: str) -> None:
         get_logger().warning(
@@ -333,7 +329,8 @@ def _may_become_risky(partial: str) -> bool:
     return any(watched.startswith(word) for watched in _WATCHED)
 
 
-async def _joined(sentences: AsyncIterator[str]) -> AsyncIterator[str]:
+async def as_pieces(sentences: AsyncIterator[str]) -> AsyncIterator[str]:
+    """Sentences as the pieces of one line: joined, they read as the line."""
     first = True
     async for sentence in sentences:
         yield sentence if first else " " + sentence

@@ -38,7 +38,7 @@ from voiceagent.funnel import (
     step,
 )
 from voiceagent.intent import combined
-from voiceagent.providers.base import LineRequest, Pickup, Quiet, Utterance
+from voiceagent.providers.base import LineRequest, Pickup, Quiet, Said, Utterance
 
 DOUBT = 0.5  # under this probability the local model's intent is a guess (see Heard.doubtful)
 
@@ -103,7 +103,7 @@ class Decider:
         event, understood, rule, classify_ms = await self._hear(read, ask, progress, log)
         decision = step(progress, event, self.limits)
         intent = event.intent.value if isinstance(event, Heard) else None
-        speech = understood.speech if understood is not None else ""
+        speech = ask.input.text if isinstance(ask.input, Said) else ""
         job = TurnJob(
             call_id=call.id,
             number=number,
@@ -128,7 +128,7 @@ class Decider:
                 classify_ms=classify_ms,
                 decision=decision,
                 sid=ask.sid,
-                learned=records.learned_of(understood.read if understood else None, decision),
+                learned=records.learned_of(understood, decision),
             )
         )
         self.log_decision(log, job, rule, progress.state)
@@ -136,7 +136,7 @@ class Decider:
 
     async def _hear(
         self, read: Read, ask: Ask, progress: Progress, log: Any
-    ) -> tuple[Event, _Understood | None, str, float]:
+    ) -> tuple[Event, Understood | None, str, float]:
         """The turn's event for the funnel, and what the reply says (None without one)."""
         said = ask.input
         if isinstance(said, Pickup):
@@ -166,17 +166,16 @@ class Decider:
             phone=call.phone,
             doubtful=heard.scores.get(heard.intent.value, 1.0) < DOUBT,
         )
-        event = understood.heard
-        return event, _Understood(said.text, understood), heard.reason, ms_since(started)
+        return understood.heard, understood, heard.reason, ms_since(started)
 
     def _request(
         self,
         read: Read,
         decision: Decision,
         speech: str,
-        understood: _Understood | None,
+        got: Understood | None,
     ) -> LineRequest:
-        call, got = read.call, understood.read if understood else None
+        call = read.call
         facts = got.facts if got else spoken_facts(self.ctx.script, call.answers or {})
         return LineRequest(
             call_id=call.id,
@@ -252,16 +251,6 @@ class Decider:
             reason = decision.end_reason.value if decision.end_reason else None
             metrics.calls_ended.labels(end_reason=reason or "none").inc()
             log.info("call_ended", end_reason=reason, outcome=decision.outcome, turn=job.number)
-
-
-@dataclass(frozen=True)
-class _Understood:
-    speech: str
-    read: Understood
-
-    @property
-    def heard(self) -> Heard:
-        return self.read.heard
 
 
 def request_from_plan(call_id: str, stored: TurnRow) -> LineRequest:

@@ -184,7 +184,6 @@ class GatherTurns:
         rest = asyncio.create_task(self._read_rest(job, sentences, said, queue))
         stream = self.audio.open(job.audio_id) if self.ctx.providers.speech else None
         speaking = asyncio.create_task(self.voice.speak(job, queue, stream)) if stream else None
-        spoken = twiml.Spoken(" ".join(said))
         if stream is not None and await self.voice.first_audio(job, stream):
             spoken = twiml.Spoken(" ".join(said), self.ctx.audio_url(job.audio_id))
         else:

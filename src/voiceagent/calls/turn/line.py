@@ -15,6 +15,7 @@ from voiceagent.calls.context import Context
 from voiceagent.calls.turn.job import TurnJob, ms_since
 from voiceagent.errors import LanguageError, LanguageTimeout
 from voiceagent.providers.base import LineRequest
+from voiceagent.providers.line_check import as_pieces
 
 
 class LineFailed(Exception):
@@ -70,14 +71,7 @@ def _pieces_of(language: Any, request: LineRequest) -> AsyncIterator[str]:
     stream_pieces = getattr(language, "stream_pieces", None)
     if stream_pieces is not None:
         return stream_pieces(request)  # type: ignore[no-any-return]
-    return _sentences_as_pieces(language.stream_line(request))
-
-
-async def _sentences_as_pieces(sentences: AsyncIterator[str]) -> AsyncIterator[str]:
-    first = True
-    async for sentence in sentences:
-        yield sentence if first else " " + sentence
-        first = False
+    return as_pieces(language.stream_line(request))
 
 
 async def _close(stream: AsyncIterator[str]) -> None:
