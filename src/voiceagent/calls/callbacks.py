@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from voiceagent.calls.context import Context
-from voiceagent.calls.turn.decide import Decider
+from voiceagent.calls.turn.decide import Decider, closing_request
 from voiceagent.db import calls_repo
-from voiceagent.funnel import Cause, EndReason, Line, State
-from voiceagent.providers.base import LineRequest
+from voiceagent.funnel import Cause, EndReason, Line
 from voiceagent.providers.twilio import twiml
 
 
@@ -31,13 +30,8 @@ async def record_dial(
     if status in ("completed", "answered"):
         return twiml.hang_up()
     sorry = ctx.fallback.compose(
-        LineRequest(
-            call_id=call_id,
-            turn=10_000,
-            state=State.END,
-            lines=(Line.CANNOT_TRANSFER, Line.GOODBYE),
-            end_reason=EndReason.HANDOFF_UNCONFIGURED,
-            lead=lead,
+        closing_request(
+            call_id, (Line.CANNOT_TRANSFER, Line.GOODBYE), EndReason.HANDOFF_UNCONFIGURED, lead
         )
     )
     return twiml.hang_up(twiml.Spoken(sorry))
@@ -63,13 +57,6 @@ async def answer_fallback(
             if row is not None:
                 lead = {str(k): str(v) for k, v in (row.lead or {}).items()}
     goodbye = ctx.fallback.compose(
-        LineRequest(
-            call_id=call_id or "unknown",
-            turn=10_000,
-            state=State.END,
-            lines=(Line.GOODBYE,),
-            end_reason=EndReason.TELEPHONY_ERROR,
-            lead=lead,
-        )
+        closing_request(call_id, (Line.GOODBYE,), EndReason.TELEPHONY_ERROR, lead)
     )
     return twiml.hang_up(twiml.Spoken(goodbye))

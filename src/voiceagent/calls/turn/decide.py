@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -251,6 +251,23 @@ class Decider:
             reason = decision.end_reason.value if decision.end_reason else None
             metrics.calls_ended.labels(end_reason=reason or "none").inc()
             log.info("call_ended", end_reason=reason, outcome=decision.outcome, turn=job.number)
+
+
+def closing_request(
+    call_id: str | None,
+    lines: tuple[Line, ...],
+    end_reason: EndReason | None,
+    lead: Mapping[str, str] | None = None,
+) -> LineRequest:
+    """A line said after the funnel's last turn: the goodbye after a stop, a failed transfer."""
+    return LineRequest(
+        call_id=call_id or "unknown",
+        turn=10_000,
+        state=State.END,
+        lines=lines,
+        end_reason=end_reason,
+        lead=lead or {},
+    )
 
 
 def request_from_plan(call_id: str, stored: TurnRow) -> LineRequest:

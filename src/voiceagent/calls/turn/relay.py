@@ -19,9 +19,9 @@ from sqlalchemy.exc import IntegrityError
 from voiceagent.calls import records
 from voiceagent.calls.context import Context
 from voiceagent.calls.turn import replay
-from voiceagent.calls.turn.decide import Decider
+from voiceagent.calls.turn.decide import Decider, closing_request
 from voiceagent.calls.turn.job import Ask, ms_since
-from voiceagent.calls.turn.relay_session import Send, Session, goodbye_request
+from voiceagent.calls.turn.relay_session import Send, Session
 from voiceagent.funnel import Cause
 from voiceagent.providers.base import SessionEnd, StreamEvent
 from voiceagent.providers.twilio import relay as wire
@@ -114,7 +114,9 @@ class RelayTurns:
             )
             if stopped is None:
                 return twiml.hang_up()
-            goodbye = self.ctx.fallback.compose(goodbye_request(call_id, stopped))
+            goodbye = self.ctx.fallback.compose(
+                closing_request(call_id, stopped.lines, stopped.end_reason)
+            )
             return twiml.hang_up(twiml.Spoken(goodbye))
         handoff = wire.handoff_of(end.handoff)
         number = self.ctx.settings.handoff_number

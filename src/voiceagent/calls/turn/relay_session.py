@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,13 +17,12 @@ from voiceagent.calls import records
 from voiceagent.calls.context import Context
 from voiceagent.calls.turn import line
 from voiceagent.calls.turn.budget import BRIDGES
-from voiceagent.calls.turn.decide import Decider
+from voiceagent.calls.turn.decide import Decider, closing_request
 from voiceagent.calls.turn.job import Ask, TurnJob, ms_since
-from voiceagent.funnel import Cause, Decision, State, Then
+from voiceagent.funnel import Cause, Decision, Then
 from voiceagent.providers.base import (
     Digit,
     Interrupted,
-    LineRequest,
     Problem,
     Quiet,
     Said,
@@ -297,7 +296,9 @@ class Session:
             Cause.LANGUAGE_FAILED, call_id=job.call_id, error=error, log=self.log
         )
         decision = stopped or job.decision
-        request = goodbye_request(job.call_id, decision, job.request.lead)
+        request = closing_request(
+            job.call_id, decision.lines, decision.end_reason, job.request.lead
+        )
         await self._say(current, self.ctx.fallback.compose(request), last=True)
         await self._store_line(current)
         await self._end({"reason": "llm_error"})
@@ -391,16 +392,3 @@ class Session:
     @staticmethod
     def _speaking_seconds(text: str) -> float:
         return len(text) / SPOKEN_CHARS_PER_SECOND
-
-
-def goodbye_request(
-    call_id: str | None, decision: Decision, lead: Mapping[str, str] | None = None
-) -> LineRequest:
-    return LineRequest(
-        call_id=call_id or "unknown",
-        turn=10_000,
-        state=State.END,
-        lines=decision.lines,
-        end_reason=decision.end_reason,
-        lead=lead or {},
-    )
